@@ -1,0 +1,137 @@
+/**
+ * The one error catalog. Every failure the product reports carries one of these codes.
+ * Users read `en`/`nl` (never a stack trace, never a secret); logs read the code and the cause.
+ */
+export type Language = 'nl' | 'en';
+
+interface CatalogEntry {
+  readonly en: string;
+  readonly nl: string;
+}
+
+export const ERROR_CATALOG = {
+  CONFIG_INVALID: {
+    en: 'The bot is not configured correctly.',
+    nl: 'De bot is niet goed geconfigureerd.',
+  },
+  INPUT_INVALID: {
+    en: 'That input is not valid.',
+    nl: 'Die invoer is niet geldig.',
+  },
+  DIRECTORY_UNREACHABLE: {
+    en: 'The directory cannot be reached right now. Try again in a moment.',
+    nl: 'De directory is nu niet bereikbaar. Probeer het zo opnieuw.',
+  },
+  DIRECTORY_TLS_FAILED: {
+    en: 'The secure connection to the directory failed: its certificate is not trusted.',
+    nl: 'De beveiligde verbinding met de directory is mislukt: het certificaat wordt niet vertrouwd.',
+  },
+  DIRECTORY_INSUFFICIENT_RIGHTS: {
+    en: 'The bot has no right to change this account in the directory.',
+    nl: 'De bot heeft geen recht om dit account in de directory te wijzigen.',
+  },
+  DIRECTORY_POLICY_VIOLATION: {
+    en: 'The directory refused the new password because of its password policy.',
+    nl: 'De directory weigerde het nieuwe wachtwoord vanwege het wachtwoordbeleid.',
+  },
+  DIRECTORY_USER_NOT_FOUND: {
+    en: 'No employee of this environment matches that name.',
+    nl: 'Geen medewerker van deze omgeving past bij die naam.',
+  },
+  DIRECTORY_USER_AMBIGUOUS: {
+    en: 'Several employees match that name: choose one.',
+    nl: 'Meerdere medewerkers passen bij die naam: kies er een.',
+  },
+  DIRECTORY_ERROR: {
+    en: 'The directory reported an error.',
+    nl: 'De directory meldde een fout.',
+  },
+  AUTH_EMPTY_PASSWORD: {
+    en: 'Enter your user name and password.',
+    nl: 'Vul uw gebruikersnaam en wachtwoord in.',
+  },
+  AUTH_INVALID_CREDENTIALS: {
+    en: 'The user name or password is not correct.',
+    nl: 'De gebruikersnaam of het wachtwoord is niet juist.',
+  },
+  AUTH_PASSWORD_MUST_CHANGE: {
+    en: 'Your own password must be changed before you can sign in here.',
+    nl: 'Uw eigen wachtwoord moet eerst gewijzigd worden voordat u hier kunt inloggen.',
+  },
+  AUTH_ACCOUNT_UNUSABLE: {
+    en: 'Your account is disabled, locked or expired.',
+    nl: 'Uw account is uitgeschakeld, vergrendeld of verlopen.',
+  },
+  AUTH_NOT_ADMIN: {
+    en: 'You are not an admin of this environment.',
+    nl: 'U bent geen beheerder van deze omgeving.',
+  },
+  TARGET_OUTSIDE_ENVIRONMENT: {
+    en: 'That account is not part of this environment.',
+    nl: 'Dat account hoort niet bij deze omgeving.',
+  },
+  TARGET_NOT_PERSON: {
+    en: 'That account is not an employee account.',
+    nl: 'Dat account is geen medewerkersaccount.',
+  },
+  TARGET_PROTECTED: {
+    en: 'That account is protected: its password cannot be reset here.',
+    nl: 'Dat account is beschermd: het wachtwoord kan hier niet worden gereset.',
+  },
+  TARGET_PASSWORD_NEVER_EXPIRES: {
+    en: 'That account has "password never expires" set, so the change at first sign-in would not be forced. Ask the provider to clear that setting first.',
+    nl: 'Bij dat account staat "wachtwoord verloopt nooit" aan, waardoor de wijziging bij de eerste aanmelding niet wordt afgedwongen. Vraag de provider die instelling eerst uit te zetten.',
+  },
+  MAIL_ADDRESS_INVALID: {
+    en: 'That e-mail address is not valid.',
+    nl: 'Dat e-mailadres is niet geldig.',
+  },
+  MAIL_UNREACHABLE: {
+    en: 'The mail server cannot be reached right now.',
+    nl: 'De mailserver is nu niet bereikbaar.',
+  },
+  MAIL_TLS_FAILED: {
+    en: 'The secure connection to the mail server failed.',
+    nl: 'De beveiligde verbinding met de mailserver is mislukt.',
+  },
+  MAIL_SEND_FAILED: {
+    en: 'The mail server refused the mail.',
+    nl: 'De mailserver weigerde de mail.',
+  },
+  AUDIT_WRITE_FAILED: {
+    en: 'The audit log cannot be written, so nothing was changed.',
+    nl: 'Het auditlog kan niet worden geschreven, dus er is niets gewijzigd.',
+  },
+  INTERNAL: {
+    en: 'Something went wrong.',
+    nl: 'Er ging iets mis.',
+  },
+} as const satisfies Record<string, CatalogEntry>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+/**
+ * The product's error. `detail` is a safe, user-visible addition (AD's policy reason, the name of
+ * a setting); it must never hold a password. The library error goes in `cause`, for the log only.
+ */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly detail: string | undefined;
+
+  constructor(code: ErrorCode, options: { detail?: string; cause?: unknown } = {}) {
+    super(options.detail ? `${code}: ${options.detail}` : code, { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.detail = options.detail;
+  }
+
+  /** The sentence an admin reads, in their language. */
+  userMessage(language: Language): string {
+    const text = ERROR_CATALOG[this.code][language];
+    return this.detail ? `${text} (${this.detail})` : text;
+  }
+}
+
+export function isAppError(error: unknown, code?: ErrorCode): error is AppError {
+  return error instanceof AppError && (code === undefined || error.code === code);
+}

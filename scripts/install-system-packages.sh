@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that the tests and the local demo need (run as root).
+# Already-installed packages are skipped, so a second run costs nothing.
+set -euo pipefail
+
+packages=(samba-ad-dc samba-ad-provision ldb-tools ldap-utils krb5-user openssl "$@")
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "Missing Debian packages: ${missing[*]}. Run this script as root (or: sudo apt-get install ${missing[*]})." >&2
+  exit 1
+fi
+echo "Installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

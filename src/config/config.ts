@@ -1,0 +1,232 @@
+/**
+ * The one place that reads settings: the environment plus the tenants file, validated with zod,
+ * frozen, and passed in. Errors name the setting and never echo its value (URLs and passwords hold
+ * secrets).
+ */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { dnEquals, isDnWithin, parseDn } from '../directory/dn.js';
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
+
+function isLoopbackHost(host: string): boolean {
+  if (LOOPBACK_HOSTS.has(host)) return true;
+  return isIP(host) === 4 && host.startsWith('127.');
+}
+
+const booleanSetting = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const dnSetting = z.string().min(1).refine(
+  (value) => {
+    try {
+      return parseDn(value).length > 0;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be a distinguished name such as OU=Hosting,DC=corp,DC=example' },
+);
+
+const urlWithProtocols = (protocols: string[]) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+  );
+
+const envSchema = z
+  .object({
+    LDAP_URL: urlWithProtocols(['ldaps:', 'ldap:']),
+    LDAP_STARTTLS: booleanSetting.default('false'),
+    LDAP_CA_FILE: z.string().min(1).optional(),
+    LDAP_BIND_DN: dnSetting,
+    LDAP_BIND_PASSWORD: z.string().min(1, { message: 'must not be empty' }),
+    LDAP_TIMEOUT_MS: z.coerce.number().int().min(500).max(120_000).default(10_000),
+    SMTP_URL: urlWithProtocols(['smtp:', 'smtps:']),
+    SMTP_CA_FILE: z.string().min(1).optional(),
+    SMTP_ALLOW_PLAINTEXT: booleanSetting.default('false'),
+    MAIL_FROM: z.string().min(3),
+    DATA_DIR: z.string().min(1).default('./data'),
+    TENANTS_FILE: z.string().min(1).default('./tenants.json'),
+    AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
+    PASSWORD_LENGTH: z.coerce.number().int().min(12).max(64).default(16),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((env, ctx) => {
+    const ldap = new URL(env.LDAP_URL);
+    if (ldap.protocol === 'ldap:' && !env.LDAP_STARTTLS) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['LDAP_URL'],
+        message: 'plain LDAP is refused: use ldaps://, or ldap:// with LDAP_STARTTLS=true',
+      });
+    }
+    if (ldap.protocol === 'ldaps:' && env.LDAP_STARTTLS) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['LDAP_STARTTLS'],
+        message: 'StartTLS applies to ldap:// only; ldaps:// is already encrypted',
+      });
+    }
+    const smtp = new URL(env.SMTP_URL);
+    if (env.SMTP_ALLOW_PLAINTEXT && !isLoopbackHost(smtp.hostname)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['SMTP_ALLOW_PLAINTEXT'],
+        message: 'plaintext SMTP is allowed only to a loopback host (127.0.0.1, ::1, localhost)',
+      });
+    }
+  });
+
+const languageSchema = z.enum(['nl', 'en']);
+
+export const tenantSchema = z
+  .object({
+    key: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, { message: 'must be lower-case letters, digits and dashes' }),
+    name: z.string().min(1).max(100),
+    baseDn: dnSetting,
+    adminGroupDn: dnSetting,
+    samPrefix: z.string().regex(/^[A-Za-z0-9._-]{1,10}$/).optional(),
+    netbiosDomain: z.string().regex(/^[A-Za-z0-9-]{1,15}$/).optional(),
+    language: languageSchema,
+    changePortalUrl: urlWithProtocols(['https:']),
+    teamsTenantIds: z.array(z.string().uuid({ message: 'must be a Teams (Entra) tenant id (a GUID)' })),
+  })
+  .strict();
+
+const tenantsFileSchema = z
+  .object({ tenants: z.array(tenantSchema).min(1, { message: 'must list at least one environment' }) })
+  .strict()
+  .superRefine((file, ctx) => {
+    file.tenants.forEach((tenant, i) => {
+      file.tenants.forEach((other, j) => {
+        if (j === i) return;
+        if (j > i && tenant.key === other.key) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['tenants', j, 'key'], message: 'is used twice' });
+        }
+        if (j > i && dnEquals(tenant.baseDn, other.baseDn)) {
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: ['tenants', j, 'baseDn'],
+            message: `is the same OU as environment "${tenant.key}"`,
+          });
+        } else if (isDnWithin(other.baseDn, tenant.baseDn) && !dnEquals(tenant.baseDn, other.baseDn)) {
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: ['tenants', j, 'baseDn'],
+            message: `lies inside environment "${tenant.key}": environments must not nest`,
+          });
+        }
+      });
+    });
+  });
+
+export type Tenant = Readonly<z.infer<typeof tenantSchema>>;
+
+export interface Config {
+  readonly ldap: {
+    readonly url: string;
+    readonly startTls: boolean;
+    readonly caFile: string | undefined;
+    readonly bindDn: string;
+    readonly bindPassword: string;
+    readonly timeoutMs: number;
+  };
+  readonly smtp: {
+    readonly url: string;
+    readonly caFile: string | undefined;
+    readonly allowPlaintext: boolean;
+    readonly from: string;
+  };
+  readonly dataDir: string;
+  readonly auditRetentionDays: number;
+  readonly passwordLength: number;
+  readonly logLevel: string;
+  readonly tenants: readonly Tenant[];
+}
+
+/** A configuration error: lists each bad setting by name, never by value. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: string[]) {
+    super(`Configuration is not valid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+function describeIssues(issues: z.ZodIssue[], prefix: string): string[] {
+  return issues.map((issue) => {
+    const path = issue.path.length ? issue.path.join('.') : '(file)';
+    // zod's own messages for type errors can quote the received value: use generic wording then.
+    let message = issue.message;
+    if (issue.code === z.ZodIssueCode.invalid_type) {
+      message = issue.received === 'undefined' ? 'is required' : `must be a ${issue.expected}`;
+    } else if (issue.code === z.ZodIssueCode.invalid_enum_value) {
+      message = `must be one of ${issue.options.join(', ')}`;
+    }
+    return `${prefix}${path}: ${message}`;
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    Object.values(value).forEach(deepFreeze);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** Reads and validates everything; throws ConfigError naming each bad setting. */
+export function loadConfig(
+  env: Environment,
+  readFile: (path: string) => string = (path) => readFileSync(path, 'utf8'),
+): Config {
+  // Empty strings count as unset, as in a .env file with `NAME=`.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) throw new ConfigError(describeIssues(parsed.error.issues, ''));
+  const settings = parsed.data;
+
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFile(settings.TENANTS_FILE));
+  } catch (error) {
+    const reason = error instanceof SyntaxError ? 'is not valid JSON' : 'cannot be read';
+    throw new ConfigError([`TENANTS_FILE: the tenants file ${reason}`]);
+  }
+  const tenants = tenantsFileSchema.safeParse(raw);
+  if (!tenants.success) throw new ConfigError(describeIssues(tenants.error.issues, 'TENANTS_FILE: '));
+
+  return deepFreeze({
+    ldap: {
+      url: settings.LDAP_URL,
+      startTls: settings.LDAP_STARTTLS,
+      caFile: settings.LDAP_CA_FILE,
+      bindDn: settings.LDAP_BIND_DN,
+      bindPassword: settings.LDAP_BIND_PASSWORD,
+      timeoutMs: settings.LDAP_TIMEOUT_MS,
+    },
+    smtp: {
+      url: settings.SMTP_URL,
+      caFile: settings.SMTP_CA_FILE,
+      allowPlaintext: settings.SMTP_ALLOW_PLAINTEXT,
+      from: settings.MAIL_FROM,
+    },
+    dataDir: settings.DATA_DIR,
+    auditRetentionDays: settings.AUDIT_RETENTION_DAYS,
+    passwordLength: settings.PASSWORD_LENGTH,
+    logLevel: settings.LOG_LEVEL,
+    tenants: tenants.data.tenants,
+  });
+}

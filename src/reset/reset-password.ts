@@ -1,0 +1,262 @@
+/**
+ * The two things an admin does to an employee's password, as plain functions:
+ *   resetPassword: set a temporary password and hand it to the admin;
+ *   mailPassword:  set one and mail it to the employee (or another address).
+ * The order never changes: authorize → audit the intent → (mail: check the mail server) → reset in
+ * the directory → send → audit the outcome. The audit must be writable before the directory
+ * changes; once it has changed, nothing is lost: a failed mail hands the password back.
+ */
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Tenant } from '../config/config.js';
+import type { AuditLog, AuditRecordInput } from '../audit/audit-log.js';
+import type { AdminIdentity, Directory, Person } from '../directory/directory.js';
+import { AppError, type Language } from '../errors/catalog.js';
+import type { Logger } from '../log/logger.js';
+import { maskMailAddress, parseMailAddress } from '../mail/address.js';
+import type { Mailer } from '../mail/mailer.js';
+import { renderPasswordMail, renderResetNoticeMail } from '../mail/templates.js';
+import { forbiddenPartsFor, generateTemporaryPassword } from '../passwords/generate.js';
+
+export interface ResetDeps {
+  readonly directory: Directory;
+  readonly mailer: Mailer;
+  readonly audit: AuditLog;
+  readonly log: Logger;
+  /** Random characters in a temporary password. */
+  readonly passwordLength: number;
+}
+
+export interface Admin {
+  readonly identity: AdminIdentity;
+  /** The Teams user (aadObjectId), when the action came from Teams. */
+  readonly teamsId?: string | null;
+}
+
+/** Which employee: by objectGUID (from a card) or by what the admin typed. */
+export type TargetRef = { readonly guid: string } | { readonly reference: string };
+
+export interface ResetResult {
+  readonly person: Person;
+  readonly password: string;
+}
+
+export type MailResult =
+  | {
+      readonly status: 'mailed';
+      readonly person: Person;
+      readonly recipient: string;
+      readonly messageId: string;
+      /** A notice (without the password) went to the employee's own mail. */
+      readonly noticeSent: boolean;
+    }
+  | {
+      /** The password was reset but the mail failed: the admin must pass it on. */
+      readonly status: 'reset-mail-failed';
+      readonly person: Person;
+      readonly recipient: string;
+      readonly password: string;
+      readonly error: AppError;
+    };
+
+/** What an admin may type to name an employee: one line of visible text. */
+export const referenceSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(256)
+  .regex(/^[^\u0000-\u001f\u007f]+$/);
+
+interface Action {
+  readonly admin: Admin;
+  readonly tenant: Tenant;
+  readonly correlationId: string;
+  person?: Person;
+  reference?: string;
+}
+
+function entry(action: Action, fields: Omit<AuditRecordInput, 'environment' | 'admin' | 'target' | 'correlationId'>): AuditRecordInput {
+  const { person } = action;
+  return {
+    environment: action.tenant.key,
+    admin: { dn: action.admin.identity.dn, upn: action.admin.identity.upn, teamsId: action.admin.teamsId ?? null },
+    target: {
+      dn: person?.dn ?? null,
+      sam: person?.sam ?? null,
+      guid: person?.guid ?? null,
+      ...(action.reference !== undefined ? { reference: action.reference.slice(0, 256) } : {}),
+    },
+    correlationId: action.correlationId,
+    ...fields,
+  };
+}
+
+async function findTarget(action: Action, target: TargetRef, deps: ResetDeps): Promise<Person> {
+  if ('guid' in target) {
+    const person = await deps.directory.findPersonByGuid(action.tenant, target.guid);
+    // Not found inside this environment: another environment's account, or none at all.
+    if (!person) throw new AppError('TARGET_OUTSIDE_ENVIRONMENT');
+    return person;
+  }
+  action.reference = target.reference;
+  const reference = referenceSchema.safeParse(target.reference);
+  if (!reference.success) throw new AppError('INPUT_INVALID');
+  const people = await deps.directory.resolvePeople(action.tenant, reference.data);
+  if (people.length === 0) throw new AppError('DIRECTORY_USER_NOT_FOUND');
+  if (people.length > 1) throw new AppError('DIRECTORY_USER_AMBIGUOUS');
+  return people[0] as Person;
+}
+
+/** Admin still holds the environment, target is inside it and resettable. Refusals are audited. */
+async function authorize(action: Action, target: TargetRef, auditAction: 'reset' | 'mail', deps: ResetDeps, mail?: { recipient: string; language: Language }) {
+  try {
+    const held = await deps.directory.administeredTenants(action.admin.identity.dn, [action.tenant]);
+    if (held.length !== 1) throw new AppError('AUTH_NOT_ADMIN');
+    action.person = await findTarget(action, target, deps);
+    await deps.directory.assertResettable(action.tenant, action.person);
+  } catch (error) {
+    const refusal = error instanceof AppError ? error : new AppError('INTERNAL', { cause: error });
+    await recordRefusal(action, auditAction, refusal, deps, mail);
+    throw refusal;
+  }
+  return action.person;
+}
+
+/** A refusal is the product saying no; anything else is a failure to answer. */
+function isRefusal(error: AppError): boolean {
+  return /^(AUTH_|TARGET_|INPUT_)/.test(error.code) || error.code === 'DIRECTORY_USER_NOT_FOUND' || error.code === 'DIRECTORY_USER_AMBIGUOUS';
+}
+
+async function recordRefusal(action: Action, auditAction: 'reset' | 'mail', refusal: AppError, deps: ResetDeps, mail?: { recipient: string; language: Language }) {
+  const outcome = isRefusal(refusal) ? 'refused' : 'failed';
+  try {
+    await deps.audit.record(
+      entry(action, { action: auditAction, outcome, errorCode: refusal.code, detail: refusal.detail ?? null, ...(mail ? { mail } : {}) }),
+    );
+  } catch (auditError) {
+    deps.log.error({ code: 'AUDIT_WRITE_FAILED', correlationId: action.correlationId }, 'refusal could not be audited');
+    throw auditError;
+  }
+  deps.log.warn({ code: refusal.code, correlationId: action.correlationId, environment: action.tenant.key, admin: action.admin.identity.dn, target: action.person?.dn ?? null }, `${auditAction} refused`);
+}
+
+function newPassword(person: Person, deps: ResetDeps): string {
+  return generateTemporaryPassword({
+    randomLength: deps.passwordLength,
+    forbidden: forbiddenPartsFor(person.sam, person.displayName),
+  });
+}
+
+/** Sets the password in the directory; a failure there is audited and nothing else happens. */
+async function setInDirectory(action: Action, person: Person, password: string, deps: ResetDeps): Promise<void> {
+  try {
+    await deps.directory.setTemporaryPassword(action.tenant, person, password);
+  } catch (error) {
+    const failure = error instanceof AppError ? error : new AppError('INTERNAL', { cause: error });
+    const outcome = failure.code.startsWith('TARGET_') ? 'refused' : 'failed';
+    await deps.audit.record(entry(action, { action: 'reset', outcome, errorCode: failure.code, detail: failure.detail ?? null }));
+    deps.log.warn({ code: failure.code, correlationId: action.correlationId, target: person.dn }, 'reset failed in the directory');
+    throw failure;
+  }
+  // The directory has changed: an audit failure now must not lose the password, so it is logged, not thrown.
+  await deps.audit.record(entry(action, { action: 'reset', outcome: 'success' })).catch((error: unknown) => {
+    deps.log.error({ code: 'AUDIT_WRITE_FAILED', correlationId: action.correlationId, cause: String(error) }, 'reset done but not audited');
+  });
+  deps.log.info({ code: 'RESET_DONE', correlationId: action.correlationId, environment: action.tenant.key, target: person.dn }, 'temporary password set');
+}
+
+/** Resets and returns the temporary password, for the admin to pass on (shown in a dialog only). */
+export async function resetPassword(admin: Admin, tenant: Tenant, target: TargetRef, deps: ResetDeps): Promise<ResetResult> {
+  const action: Action = { admin, tenant, correlationId: randomUUID() };
+  const person = await authorize(action, target, 'reset', deps);
+  await deps.audit.record(entry(action, { action: 'reset', outcome: 'intent' }));
+  const password = newPassword(person, deps);
+  await setInDirectory(action, person, password, deps);
+  return { person, password };
+}
+
+/** Resets and mails the temporary password; when the mail fails after the reset, hands it back. */
+export async function mailPassword(
+  admin: Admin,
+  tenant: Tenant,
+  target: TargetRef,
+  address: string,
+  language: Language,
+  deps: ResetDeps,
+): Promise<MailResult> {
+  const action: Action = { admin, tenant, correlationId: randomUUID() };
+  // A bad address changes nothing and is not an attempt on the account.
+  const recipient = parseMailAddress(address);
+  const mail = { recipient, language };
+  const person = await authorize(action, target, 'mail', deps, mail);
+  await deps.audit.record(entry(action, { action: 'mail', outcome: 'intent', mail }));
+
+  try {
+    await deps.mailer.verify();
+  } catch (error) {
+    const failure = error instanceof AppError ? error : new AppError('MAIL_UNREACHABLE', { cause: error });
+    await deps.audit.record(entry(action, { action: 'mail', outcome: 'failed', errorCode: failure.code, detail: failure.detail ?? null, mail }));
+    deps.log.warn({ code: failure.code, correlationId: action.correlationId }, 'mail server not ready: nothing reset');
+    throw failure;
+  }
+
+  const password = newPassword(person, deps);
+  await setInDirectory(action, person, password, deps);
+
+  const message = renderPasswordMail({
+    language,
+    displayName: person.displayName,
+    accountName: person.upn ?? person.sam,
+    password,
+    environmentName: tenant.name,
+    changePortalUrl: tenant.changePortalUrl,
+  });
+  let sent: { messageId: string; response: string };
+  try {
+    sent = await deps.mailer.send({ to: recipient, ...message });
+  } catch (error) {
+    const failure = error instanceof AppError ? error : new AppError('MAIL_SEND_FAILED', { cause: error });
+    await deps.audit
+      .record(entry(action, { action: 'mail', outcome: 'failed', errorCode: failure.code, detail: failure.detail ?? null, mail }))
+      .catch(() => deps.log.error({ code: 'AUDIT_WRITE_FAILED', correlationId: action.correlationId }, 'mail failure not audited'));
+    deps.log.warn({ code: failure.code, correlationId: action.correlationId }, 'password reset but the mail failed');
+    return { status: 'reset-mail-failed', person, recipient, password, error: failure };
+  }
+  await deps.audit
+    .record(entry(action, { action: 'mail', outcome: 'success', mail: { ...mail, messageId: sent.messageId, smtpResponse: sent.response.slice(0, 200) } }))
+    .catch(() => deps.log.error({ code: 'AUDIT_WRITE_FAILED', correlationId: action.correlationId }, 'mail not audited'));
+  deps.log.info({ code: 'MAIL_SENT', correlationId: action.correlationId, messageId: sent.messageId }, 'temporary password mailed');
+
+  const noticeSent = await sendNotice(action, person, recipient, language, deps);
+  return { status: 'mailed', person, recipient, messageId: sent.messageId, noticeSent };
+}
+
+/** When the password went elsewhere, the employee's own mailbox hears that it was reset (no password). */
+async function sendNotice(action: Action, person: Person, recipient: string, language: Language, deps: ResetDeps): Promise<boolean> {
+  if (!person.mail || person.mail.toLowerCase() === recipient.toLowerCase()) return false;
+  let own: string;
+  try {
+    own = parseMailAddress(person.mail);
+  } catch {
+    return false;
+  }
+  const mail = { recipient: own, language };
+  try {
+    const notice = renderResetNoticeMail({
+      language,
+      displayName: person.displayName,
+      environmentName: action.tenant.name,
+      maskedRecipient: maskMailAddress(recipient),
+    });
+    const sent = await deps.mailer.send({ to: own, ...notice });
+    await deps.audit.record(entry(action, { action: 'notice-mail', outcome: 'success', mail: { ...mail, messageId: sent.messageId, smtpResponse: sent.response.slice(0, 200) } }));
+    return true;
+  } catch (error) {
+    const failure = error instanceof AppError ? error : new AppError('MAIL_SEND_FAILED', { cause: error });
+    await deps.audit
+      .record(entry(action, { action: 'notice-mail', outcome: 'failed', errorCode: failure.code, mail }))
+      .catch(() => undefined);
+    deps.log.warn({ code: failure.code, correlationId: action.correlationId }, 'notice mail failed');
+    return false;
+  }
+}

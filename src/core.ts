@@ -1,0 +1,56 @@
+/**
+ * The composition root of the reset core: the real directory, mailer and audit log, wired from the
+ * validated config. The bot (and the tests) build on this; nothing else constructs these.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createLowdbAuditLog, type AuditLog } from './audit/audit-log.js';
+import type { Config } from './config/config.js';
+import { LdapDirectory, ldapDirectoryOptions } from './directory/ldap-directory.js';
+import type { Directory } from './directory/directory.js';
+import type { Logger } from './log/logger.js';
+import { createSmtpMailer, type Mailer } from './mail/mailer.js';
+import type { ResetDeps } from './reset/reset-password.js';
+
+export interface Core extends ResetDeps {
+  readonly config: Config;
+  readonly directory: Directory;
+  readonly mailer: Mailer;
+  readonly audit: AuditLog;
+  close(): void;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export function createCore(config: Config, log: Logger): Core {
+  const directory = new LdapDirectory(ldapDirectoryOptions(config), config.tenants);
+  const mailer = createSmtpMailer({
+    url: config.smtp.url,
+    from: config.smtp.from,
+    ca: config.smtp.caFile ? readFileSync(config.smtp.caFile) : undefined,
+    allowPlaintext: config.smtp.allowPlaintext,
+  });
+  const audit = createLowdbAuditLog({ dir: join(config.dataDir, 'audit'), retentionDays: config.auditRetentionDays });
+
+  const purge = () =>
+    audit.purge().then(
+      (removed) => removed > 0 && log.info({ code: 'AUDIT_PURGED', removed }, 'old audit entries removed'),
+      (error: unknown) => log.error({ code: 'AUDIT_PURGE_FAILED', cause: String(error) }, 'audit purge failed'),
+    );
+  void purge();
+  const timer = setInterval(() => void purge(), DAY_MS);
+  timer.unref();
+
+  return {
+    config,
+    directory,
+    mailer,
+    audit,
+    log,
+    passwordLength: config.passwordLength,
+    close() {
+      clearInterval(timer);
+      mailer.close();
+    },
+  };
+}

@@ -1,0 +1,138 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppError } from '../../src/errors/catalog.js';
+import { LdapDirectory, ldapDirectoryOptions } from '../../src/directory/ldap-directory.js';
+import type { Person } from '../../src/directory/directory.js';
+import { loadConfig } from '../../src/config/config.js';
+import { resetPassword } from '../../src/reset/reset-password.js';
+import { bindResult } from '../support/directory.js';
+import { ACME, bulkPerson, DC_IP, HOSTING, HOSTING_BULK_COUNT, LDAP_URL, SEED_PASSWORD } from '../support/fixtures.js';
+import { adminOf, startHarness, type Harness } from '../support/harness.js';
+import { makeTestCertificates } from '../support/tls.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h.close();
+});
+
+async function caught(promise: Promise<unknown>): Promise<AppError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(AppError);
+  return error as AppError;
+}
+
+/** A directory built from the harness settings with some replaced, as an operator would configure it. */
+function directoryWith(overrides: Record<string, string | undefined>): LdapDirectory {
+  const env: Record<string, string | undefined> = { ...h.env, ...overrides };
+  const config = loadConfig(env);
+  return new LdapDirectory(ldapDirectoryOptions(config), config.tenants);
+}
+
+describe('signing in', () => {
+  it('accepts the admin by UPN, DOMAIN\\name and pre-Windows name', async () => {
+    for (const login of [HOSTING.admin.upn, `CORP\\${HOSTING.admin.sam}`, HOSTING.admin.sam]) {
+      const identity = await h.core.directory.authenticate(login, SEED_PASSWORD);
+      expect(identity).toMatchObject({ dn: HOSTING.admin.dn, sam: HOSTING.admin.sam, upn: HOSTING.admin.upn });
+    }
+  });
+
+  it('refuses a wrong password and an unknown name alike', async () => {
+    expect((await caught(h.core.directory.authenticate(HOSTING.admin.upn, 'wrong-Password-1'))).code).toBe('AUTH_INVALID_CREDENTIALS');
+    expect((await caught(h.core.directory.authenticate('nobody@nowhere.test', 'wrong-Password-1'))).code).toBe('AUTH_INVALID_CREDENTIALS');
+  });
+
+  it('refuses an empty password without any bind (the directory is not even reachable here)', async () => {
+    const unreachable = directoryWith({ LDAP_URL: 'ldaps://127.0.0.1:1' });
+    expect((await caught(unreachable.authenticate(HOSTING.admin.upn, ''))).code).toBe('AUTH_EMPTY_PASSWORD');
+    // The same directory does fail for a real attempt: the refusal above came before any connection.
+    expect((await caught(unreachable.authenticate(HOSTING.admin.upn, 'x'))).code).toBe('DIRECTORY_UNREACHABLE');
+  });
+
+  it('tells which environments an admin administers, through nested groups', async () => {
+    const tenants = h.config.tenants;
+    expect((await h.core.directory.administeredTenants(HOSTING.admin.dn, tenants)).map((t) => t.key)).toEqual(['hosting']);
+    expect((await h.core.directory.administeredTenants(ACME.admin.dn, tenants)).map((t) => t.key)).toEqual(['acme']);
+    expect(await h.core.directory.administeredTenants(HOSTING.jmus.dn, tenants)).toEqual([]);
+  });
+});
+
+describe('listing employees', () => {
+  const everyone = 8 + HOSTING_BULK_COUNT; // the named Hosting people plus the bulk ones
+
+  it('pages through Hosting by display name, 20 at a time, without gaps or repeats', async () => {
+    const seen: Person[] = [];
+    let page = await h.core.directory.listPeople(h.hosting, { pageSize: 20 });
+    const pages = [page];
+    while (page.hasMore) {
+      const last = page.people[page.people.length - 1]!;
+      page = await h.core.directory.listPeople(h.hosting, { pageSize: 20, after: { displayName: last.displayName, seen: [last.guid] } });
+      pages.push(page);
+    }
+    for (const p of pages) seen.push(...p.people);
+    expect(pages.map((p) => p.people.length)).toEqual([20, 20, everyone - 40]);
+    expect(new Set(seen.map((p) => p.guid)).size).toBe(everyone);
+    const names = seen.map((p) => p.displayName);
+    expect(names).toEqual([...names].sort((a, b) => a.localeCompare(b, 'en', { sensitivity: 'base' })));
+    expect(seen.every((p) => p.dn.endsWith(HOSTING.baseDn))).toBe(true);
+    expect(seen.map((p) => p.sam)).not.toContain(HOSTING.computer.sam);
+    expect(seen.find((p) => p.sam === 'sbf_jmus')).toMatchObject({ displayName: 'Joman Mus', upn: HOSTING.jmus.upn, mail: HOSTING.jmus.mail });
+    expect(seen.find((p) => p.sam === 'sbf_noexp')?.status.passwordNeverExpires).toBe(true);
+    expect(seen.find((p) => p.sam === bulkPerson(1).sam)?.status).toEqual({
+      disabled: false,
+      lockedOut: false,
+      mustChange: false,
+      passwordNeverExpires: false,
+      passwordExpired: false,
+    });
+  });
+
+  it('goes back a page', async () => {
+    const first = await h.core.directory.listPeople(h.hosting, { pageSize: 20 });
+    const lastOfFirst = first.people[19]!;
+    const second = await h.core.directory.listPeople(h.hosting, { pageSize: 20, after: { displayName: lastOfFirst.displayName, seen: [lastOfFirst.guid] } });
+    const firstOfSecond = second.people[0]!;
+    const back = await h.core.directory.listPeople(h.hosting, { pageSize: 20, before: { displayName: firstOfSecond.displayName, seen: [firstOfSecond.guid] } });
+    expect(back.people.map((p) => p.guid)).toEqual(first.people.map((p) => p.guid));
+    expect(back.hasMore).toBe(false);
+  });
+
+  it('filters by a search text', async () => {
+    const page = await h.core.directory.listPeople(h.hosting, { pageSize: 20, search: 'mus' });
+    expect(page.people.map((p) => p.sam)).toEqual(['sbf_jmus']);
+    expect(page.hasMore).toBe(false);
+    const none = await h.core.directory.listPeople(h.hosting, { pageSize: 20, search: '*)(objectClass=*' });
+    expect(none.people).toEqual([]);
+  });
+
+  it('shows Acme only its own people', async () => {
+    const page = await h.core.directory.listPeople(h.acme, { pageSize: 20 });
+    expect(page.people.map((p) => p.sam).sort()).toEqual(['acme_admin', 'acme_jdoe', 'acme_jmus']);
+  });
+});
+
+describe('the connection to the directory', () => {
+  it('works over StartTLS', async () => {
+    const directory = directoryWith({ LDAP_URL, LDAP_STARTTLS: 'true' });
+    const page = await directory.listPeople(h.hosting, { pageSize: 5, search: 'mus' });
+    expect(page.people.map((p) => p.sam)).toEqual(['sbf_jmus']);
+  });
+
+  it('never talks to a directory whose certificate is not trusted', async () => {
+    const otherCa = makeTestCertificates(join(h.dir, 'other-ca'), { hosts: [DC_IP] });
+    for (const overrides of [{ LDAP_CA_FILE: undefined }, { LDAP_CA_FILE: otherCa.caFile }, { LDAP_URL, LDAP_STARTTLS: 'true', LDAP_CA_FILE: otherCa.caFile }]) {
+      const directory = directoryWith(overrides);
+      expect((await caught(directory.listPeople(h.hosting, { pageSize: 5 }))).code).toBe('DIRECTORY_TLS_FAILED');
+      const error = await caught(
+        resetPassword(adminOf(HOSTING.admin), h.hosting, { reference: 'jmus' }, { ...h.core, directory }),
+      );
+      expect(error.code).toBe('DIRECTORY_TLS_FAILED');
+    }
+    expect(await bindResult(HOSTING.jmus.upn, SEED_PASSWORD)).toBe('ok');
+  });
+});

@@ -1,0 +1,130 @@
+/**
+ * The product's core wired for a test exactly as in production (loadConfig → createCore), against
+ * the test DC and a real SMTP server over STARTTLS, with a temp DATA_DIR and the log captured.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { loadConfig, type Config, type Tenant } from '../../src/config/config.js';
+import { createCore, type Core } from '../../src/core.js';
+import { createLogger } from '../../src/log/logger.js';
+import type { Admin } from '../../src/reset/reset-password.js';
+import { ACME, DC_CA_FILE, HOSTING, LDAPS_URL, SERVICE_ACCOUNT } from './fixtures.js';
+import { startTestSmtpServer, type TestSmtpServer } from './smtp-server.js';
+import { makeTestCertificates } from './tls.js';
+
+export const HOSTING_TEAMS_TENANT = '11111111-1111-4111-8111-111111111111';
+export const ACME_TEAMS_TENANT = '22222222-2222-4222-8222-222222222222';
+
+export function tenantsFileContent(): string {
+  return JSON.stringify({
+    tenants: [
+      {
+        key: HOSTING.key,
+        name: HOSTING.name,
+        baseDn: HOSTING.baseDn,
+        adminGroupDn: HOSTING.adminGroupDn,
+        samPrefix: HOSTING.samPrefix,
+        netbiosDomain: 'CORP',
+        language: 'nl',
+        changePortalUrl: 'https://wachtwoord.mijnsynergy.nl/',
+        teamsTenantIds: [HOSTING_TEAMS_TENANT],
+      },
+      {
+        key: ACME.key,
+        name: ACME.name,
+        baseDn: ACME.baseDn,
+        adminGroupDn: ACME.adminGroupDn,
+        samPrefix: ACME.samPrefix,
+        language: 'en',
+        changePortalUrl: 'https://password.acme.test/',
+        teamsTenantIds: [ACME_TEAMS_TENANT],
+      },
+    ],
+  });
+}
+
+export interface Harness {
+  readonly dir: string;
+  readonly dataDir: string;
+  readonly env: Record<string, string>;
+  readonly config: Config;
+  readonly core: Core;
+  readonly smtp: TestSmtpServer;
+  /** Every log line written so far. */
+  readonly logs: string[];
+  readonly hosting: Tenant;
+  readonly acme: Tenant;
+  close(): Promise<void>;
+}
+
+/** The settings a test run uses; `overrides` replace or (with undefined) remove one. */
+export async function startHarness(overrides: Record<string, string | undefined> = {}): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), 'pwreset-test-'));
+  const certs = makeTestCertificates(join(dir, 'smtp-tls'));
+  const smtp = await startTestSmtpServer({ tls: { key: certs.keyPem, cert: certs.certPem } });
+  const tenantsFile = join(dir, 'tenants.json');
+  writeFileSync(tenantsFile, tenantsFileContent());
+  const dataDir = join(dir, 'data');
+  const env: Record<string, string> = {
+    LDAP_URL: LDAPS_URL,
+    LDAP_CA_FILE: DC_CA_FILE,
+    LDAP_BIND_DN: SERVICE_ACCOUNT.dn,
+    LDAP_BIND_PASSWORD: SERVICE_ACCOUNT.password,
+    SMTP_URL: smtp.url(),
+    SMTP_CA_FILE: certs.caFile,
+    MAIL_FROM: 'Helpdesk <helpdesk@provider.test>',
+    DATA_DIR: dataDir,
+    TENANTS_FILE: tenantsFile,
+    LOG_LEVEL: 'debug',
+  };
+  for (const [name, value] of Object.entries(overrides)) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const config = loadConfig(env);
+  const core = createCore(config, createLogger('debug', sink));
+  const [hosting, acme] = config.tenants as [Tenant, Tenant];
+  return {
+    dir,
+    dataDir,
+    env,
+    config,
+    core,
+    smtp,
+    logs,
+    hosting,
+    acme,
+    async close() {
+      core.close();
+      await smtp.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function adminOf(person: { dn: string; upn: string; sam: string; displayName: string }): Admin {
+  return { identity: { dn: person.dn, upn: person.upn, sam: person.sam, displayName: person.displayName }, teamsId: null };
+}
+
+/** Every byte the product wrote under a folder, as text, to search for secrets. */
+export function everythingUnder(dir: string): string {
+  const parts: string[] = [];
+  const walk = (path: string) => {
+    for (const name of readdirSync(path)) {
+      const full = join(path, name);
+      if (statSync(full).isDirectory()) walk(full);
+      else parts.push(readFileSync(full, 'utf8'));
+    }
+  };
+  walk(dir);
+  return parts.join('\n');
+}

@@ -4,11 +4,11 @@
  * A password never enters it: every entry is checked against a strict schema before it is written.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { Low, type Adapter } from 'lowdb';
 import { z } from 'zod';
 import { AppError } from '../errors/catalog.js';
+import { ensurePrivateDir, isNotFound, jsonFile, type JsonFile } from '../storage/json-file.js';
 
 const text = z.string().nullable();
 
@@ -92,7 +92,7 @@ export function createLowdbAuditLog(options: {
         throw new AppError('AUDIT_WRITE_FAILED', { cause: withoutValues(cause) });
       }
       try {
-        await mkdir(dir, { recursive: true, mode: 0o700 });
+        await ensurePrivateDir(dir);
         await update(fileOf(entry.time.slice(0, 7)), (entries) => [...entries, entry]);
       } catch (cause) {
         throw new AppError('AUDIT_WRITE_FAILED', { cause });
@@ -143,73 +143,30 @@ export function createLowdbAuditLog(options: {
 /**
  * Read-modify-write of one month file, serialized per file (lowdb has no locking: without this,
  * concurrent record() calls would overwrite each other's entries). A file left empty is removed.
+ * A file that cannot be read is never overwritten: the update throws.
  */
 async function update(file: string, change: (entries: AuditEntry[]) => AuditEntry[]): Promise<void> {
-  await serialized(file, async () => {
-    const db = new Low<AuditFile>(new PrivateJsonFile(file), { entries: [] });
-    await db.read();
-    const before = db.data.entries;
-    const after = change(before);
-    if (after.length === 0) {
-      await rm(file, { force: true });
-    } else if (after.length !== before.length) { // record() only appends, purge() only removes
-      db.data.entries = after;
-      await db.write();
-    }
+  await monthFile(file).update((data) => {
+    const after = change(data.entries);
+    if (after.length === 0) return { result: undefined, next: 'delete' };
+    // record() only appends, purge() only removes
+    return after.length === data.entries.length ? { result: undefined } : { result: undefined, next: { entries: after } };
   });
 }
 
-/** Tail of the queue of each file (keyed by absolute path, so two instances on one dir share it). */
-const queues = new Map<string, Promise<void>>();
-
-function serialized(file: string, task: () => Promise<void>): Promise<void> {
-  const key = path.resolve(file);
-  const run = (queues.get(key) ?? Promise.resolve()).then(task);
-  const tail = run.catch(() => undefined);
-  queues.set(key, tail);
-  void tail.then(() => {
-    if (queues.get(key) === tail) queues.delete(key);
+function monthFile(file: string): JsonFile<AuditFile> {
+  return jsonFile<AuditFile>({
+    file,
+    validate: (data) => {
+      if (!isAuditFile(data)) throw new Error('not an audit file');
+      return data;
+    },
+    empty: () => ({ entries: [] }),
   });
-  return run;
-}
-
-/** lowdb adapter: pretty JSON, mode 0600, atomic (temp file, fsync, rename). */
-class PrivateJsonFile implements Adapter<AuditFile> {
-  readonly #file: string;
-
-  constructor(file: string) {
-    this.#file = file;
-  }
-
-  async read(): Promise<AuditFile | null> {
-    let json: string;
-    try {
-      json = await readFile(this.#file, 'utf8');
-    } catch (e) {
-      if (isNotFound(e)) return null;
-      throw e;
-    }
-    const data: unknown = JSON.parse(json);
-    if (!isAuditFile(data)) throw new Error(`${this.#file} is not an audit file`);
-    return data;
-  }
-
-  async write(data: AuditFile): Promise<void> {
-    const temp = path.join(path.dirname(this.#file), `.${path.basename(this.#file)}.tmp`);
-    const handle = await open(temp, 'w', 0o600);
-    try {
-      await handle.chmod(0o600); // a stale temp file keeps its old mode otherwise
-      await handle.writeFile(`${JSON.stringify(data, null, 2)}\n`, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, this.#file);
-  }
 }
 
 async function readEntries(file: string): Promise<AuditEntry[]> {
-  return (await new PrivateJsonFile(file).read())?.entries ?? [];
+  return (await monthFile(file).read()).entries;
 }
 
 async function listDir(dir: string): Promise<string[]> {
@@ -227,10 +184,6 @@ function monthOf(date: Date): string {
 
 function isAuditFile(data: unknown): data is AuditFile {
   return typeof data === 'object' && data !== null && Array.isArray((data as { entries?: unknown }).entries);
-}
-
-function isNotFound(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === 'ENOENT';
 }
 
 /** Zod messages can quote the rejected value; keep only where and what kind of problem. */

@@ -59,6 +59,13 @@ const envSchema = z
     AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
     PASSWORD_LENGTH: z.coerce.number().int().min(12).max(64).default(16),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    BOT_ID: z.string().uuid({ message: 'must be the bot\'s Microsoft App ID (a GUID)' }).optional(),
+    BOT_PASSWORD: z.string().min(1).optional(),
+    BOT_TENANT_ID: z.string().uuid({ message: 'must be the bot\'s Entra tenant id (a GUID)' }).optional(),
+    BOT_TYPE: z.enum(['SingleTenant', 'MultiTenant', 'UserAssignedMSI']).default('SingleTenant'),
+    DANGEROUSLY_ALLOW_UNAUTHENTICATED: booleanSetting.default('false'),
+    PORT: z.coerce.number().int().min(1).max(65535).default(3978),
+    SESSION_TTL_MINUTES: z.coerce.number().int().min(5).max(7 * 24 * 60).default(480),
   })
   .superRefine((env, ctx) => {
     const ldap = new URL(env.LDAP_URL);
@@ -75,6 +82,20 @@ const envSchema = z
         path: ['LDAP_STARTTLS'],
         message: 'StartTLS applies to ldap:// only; ldaps:// is already encrypted',
       });
+    }
+    if (!env.BOT_ID && !env.DANGEROUSLY_ALLOW_UNAUTHENTICATED) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['BOT_ID'],
+        message:
+          'is required (with BOT_PASSWORD and BOT_TENANT_ID) to check that requests come from Teams; for a local trial only, set DANGEROUSLY_ALLOW_UNAUTHENTICATED=true',
+      });
+    }
+    if (env.BOT_ID && env.BOT_TYPE !== 'UserAssignedMSI' && !env.BOT_PASSWORD) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['BOT_PASSWORD'], message: `is required with BOT_TYPE=${env.BOT_TYPE}` });
+    }
+    if (env.BOT_ID && env.BOT_TYPE !== 'MultiTenant' && !env.BOT_TENANT_ID) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['BOT_TENANT_ID'], message: `is required with BOT_TYPE=${env.BOT_TYPE}` });
     }
     const smtp = new URL(env.SMTP_URL);
     if (env.SMTP_ALLOW_PLAINTEXT && !isLoopbackHost(smtp.hostname)) {
@@ -150,6 +171,19 @@ export interface Config {
   readonly auditRetentionDays: number;
   readonly passwordLength: number;
   readonly logLevel: string;
+  readonly bot: {
+    /** Empty when unauthenticated local mode is on. */
+    readonly appId: string;
+    readonly appPassword: string;
+    readonly appType: 'SingleTenant' | 'MultiTenant' | 'UserAssignedMSI';
+    readonly tenantId: string;
+    /** No Bot Framework authentication: only on loopback, only for trying it out. */
+    readonly unauthenticated: boolean;
+    readonly port: number;
+    /** 127.0.0.1 in unauthenticated mode, all interfaces otherwise. */
+    readonly host: string;
+  };
+  readonly sessionTtlMinutes: number;
   readonly tenants: readonly Tenant[];
 }
 
@@ -227,6 +261,16 @@ export function loadConfig(
     auditRetentionDays: settings.AUDIT_RETENTION_DAYS,
     passwordLength: settings.PASSWORD_LENGTH,
     logLevel: settings.LOG_LEVEL,
+    bot: {
+      appId: settings.BOT_ID ?? '',
+      appPassword: settings.BOT_PASSWORD ?? '',
+      appType: settings.BOT_TYPE,
+      tenantId: settings.BOT_TENANT_ID ?? '',
+      unauthenticated: !settings.BOT_ID,
+      port: settings.PORT,
+      host: settings.BOT_ID ? '0.0.0.0' : '127.0.0.1',
+    },
+    sessionTtlMinutes: settings.SESSION_TTL_MINUTES,
     tenants: tenants.data.tenants,
   });
 }

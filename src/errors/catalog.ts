@@ -102,6 +102,42 @@ export const ERROR_CATALOG = {
     en: 'The audit log cannot be written, so nothing was changed.',
     nl: 'Het auditlog kan niet worden geschreven, dus er is niets gewijzigd.',
   },
+  PERSONAL_CHAT_ONLY: {
+    en: 'I only work in a personal (1:1) chat. Open a chat with me to reset passwords.',
+    nl: 'Ik werk alleen in een persoonlijke (1:1) chat. Open een chat met mij om wachtwoorden te resetten.',
+  },
+  TEAMS_TENANT_NOT_ALLOWED: {
+    en: 'Your organisation is not set up to use this bot.',
+    nl: 'Uw organisatie is niet ingericht voor deze bot.',
+  },
+  SIGN_IN_REQUIRED: {
+    en: 'Please sign in first.',
+    nl: 'Meld u eerst aan.',
+  },
+  SIGN_IN_RATE_LIMITED: {
+    en: 'Too many failed sign-ins. Wait 15 minutes and try again.',
+    nl: 'Te veel mislukte aanmeldingen. Wacht 15 minuten en probeer het opnieuw.',
+  },
+  ENVIRONMENT_REQUIRED: {
+    en: 'Choose an environment first.',
+    nl: 'Kies eerst een omgeving.',
+  },
+  CARD_ALREADY_USED: {
+    en: 'This button has already been used. Ask for the employee again to start anew.',
+    nl: 'Deze knop is al gebruikt. Vraag de medewerker opnieuw op om opnieuw te beginnen.',
+  },
+  CARD_EXPIRED: {
+    en: 'This card has expired. Ask for the employee again.',
+    nl: 'Deze kaart is verlopen. Vraag de medewerker opnieuw op.',
+  },
+  CARD_NOT_VALID: {
+    en: 'This card is not valid for you.',
+    nl: 'Deze kaart is niet geldig voor u.',
+  },
+  PASSWORD_NO_LONGER_AVAILABLE: {
+    en: 'That password can no longer be shown (it is shown once, within 10 minutes). Reset again if needed.',
+    nl: 'Dat wachtwoord kan niet meer worden getoond (het wordt eenmaal getoond, binnen 10 minuten). Reset opnieuw indien nodig.',
+  },
   INTERNAL: {
     en: 'Something went wrong.',
     nl: 'Er ging iets mis.',

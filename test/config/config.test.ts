@@ -11,6 +11,9 @@ const base: Record<string, string> = {
   SMTP_URL: `smtp://user:${SECRET}@mail.example.nl:587`,
   MAIL_FROM: 'helpdesk@example.nl',
   TENANTS_FILE: '/config/tenants.json',
+  BOT_ID: '33333333-3333-4333-8333-333333333333',
+  BOT_PASSWORD: SECRET,
+  BOT_TENANT_ID: '44444444-4444-4444-8444-444444444444',
 };
 
 function load(env: Record<string, string | undefined>, tenants: string = tenantsFileContent()) {
@@ -64,6 +67,15 @@ describe('configuration', () => {
     expect(problems({ ...base, SMTP_URL: `http://x:${SECRET}@mail` })).toEqual([expect.stringMatching(/^SMTP_URL: must be a URL/)]);
     expect(problems({ ...base, LOG_LEVEL: SECRET })).toEqual([expect.stringMatching(/^LOG_LEVEL: must be one of/)]);
     expect(problems({ ...base, PASSWORD_LENGTH: '8' })).toEqual([expect.stringMatching(/^PASSWORD_LENGTH:/)]);
+  });
+
+  it('refuses to start without BOT_ID unless the dangerous local switch is on, and then binds to loopback', () => {
+    const { BOT_ID: _id, ...withoutBot } = base;
+    expect(problems(withoutBot)).toEqual([expect.stringMatching(/^BOT_ID: is required .*DANGEROUSLY_ALLOW_UNAUTHENTICATED=true/)]);
+    const local = load({ ...withoutBot, DANGEROUSLY_ALLOW_UNAUTHENTICATED: 'true' });
+    expect(local.bot).toMatchObject({ unauthenticated: true, host: '127.0.0.1', port: 3978 });
+    expect(load(base).bot).toMatchObject({ unauthenticated: false, host: '0.0.0.0', appType: 'SingleTenant' });
+    expect(problems({ ...base, BOT_TENANT_ID: undefined })).toEqual(['BOT_TENANT_ID: is required with BOT_TYPE=SingleTenant']);
   });
 
   it('allows plaintext SMTP only to a loopback host', () => {

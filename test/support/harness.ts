@@ -78,6 +78,7 @@ export async function startHarness(overrides: Record<string, string | undefined>
     DATA_DIR: dataDir,
     TENANTS_FILE: tenantsFile,
     LOG_LEVEL: 'debug',
+    DANGEROUSLY_ALLOW_UNAUTHENTICATED: 'true',
   };
   for (const [name, value] of Object.entries(overrides)) {
     if (value === undefined) delete env[name];

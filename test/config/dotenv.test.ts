@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DotEnvError, mergeEnvironment, parseDotEnv, readDotEnv } from '../../src/config/dotenv.js';
-import { removeTempDirs, tempDir } from './helpers.js';
+import { removeTempDirs, tempDir } from '../package/helpers.js';
 
 afterAll(removeTempDirs);
 

@@ -1,0 +1,462 @@
+/**
+ * The Adaptive Cards the bot sends. The layouts live in cards/*.json (open them in the Adaptive
+ * Cards Designer); this module fills them with data via adaptivecards-templating.
+ *
+ * Two rules hold for every card:
+ * - Every string from the directory or the admin enters as template *data*, never as JSON text,
+ *   so a display name such as `"}]<b>` cannot change the card's structure.
+ * - Such strings are shown in a `TextRun` (inside a `RichTextBlock`), which Teams never reads as
+ *   markdown, so a display name such as `[Click](https://…)` cannot become a link. `TextBlock`s only
+ *   show our own texts from texts.ts.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Template } from 'adaptivecards-templating';
+import type { AuditEntry } from '../audit/audit-log.js';
+import type { PageCursor, Person } from '../directory/directory.js';
+import { ERROR_CATALOG, type Language } from '../errors/catalog.js';
+import { maskMailAddress } from '../mail/address.js';
+import { buttonData } from './card-actions.js';
+import { TEXTS, fill, type Texts } from './texts.js';
+
+export const ADAPTIVE_CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
+
+/** An Adaptive Card as JSON (what the templates expand to). */
+export interface AdaptiveCardContent {
+  readonly type: 'AdaptiveCard';
+  readonly version: string;
+  readonly [key: string]: unknown;
+}
+
+/** Shaped like botbuilder's `Attachment`, so it goes straight into an Activity or invoke response. */
+export interface AdaptiveCardAttachment {
+  readonly contentType: typeof ADAPTIVE_CARD_CONTENT_TYPE;
+  readonly content: AdaptiveCardContent;
+}
+
+/** The body of a `task/fetch` invoke response that opens a Teams dialog. */
+export interface TaskModuleContinueResponse {
+  readonly task: {
+    readonly type: 'continue';
+    readonly value: {
+      readonly title: string;
+      readonly height?: 'small' | 'medium' | 'large' | number;
+      readonly width?: 'small' | 'medium' | 'large' | number;
+      readonly card: AdaptiveCardAttachment;
+    };
+  };
+}
+
+export const CARD_TEMPLATES = [
+  'sign-in',
+  'environment-picker',
+  'employee-list',
+  'employee',
+  'mail-form',
+  'mail-outcome',
+  'mail-failed',
+  'reset-done',
+  'password-dialog',
+  'picker',
+  'message',
+  'help',
+  'history',
+] as const;
+export type CardTemplateName = (typeof CARD_TEMPLATES)[number];
+
+export const DEFAULT_TIME_ZONE = 'Europe/Amsterdam';
+/** One list card shows at most this many employees (it must stay under Teams' 28 KB). */
+export const MAX_LIST_PEOPLE = 20;
+/** A picker shows at most this many matches. */
+export const MAX_PICKER_PEOPLE = 20;
+/** The history card shows at most this many entries. */
+export const MAX_HISTORY_ENTRIES = 25;
+/** How long a password whose mail failed can still be shown (the vault must use the same). */
+export const REVEAL_WINDOW_MINUTES = 10;
+
+/**
+ * Teams refuses a message over about 28 KB, Activity envelope included. A list card that would be
+ * larger than this (absurdly long names, large paging cursors) is rebuilt with compact rows.
+ */
+export const LIST_CARD_BUDGET_BYTES = 26 * 1024;
+
+// Directory values are clipped on the cards (the buttons carry only the GUID, so nothing is lost).
+const MAX_NAME = 80;
+const MAX_UPN = 100;
+const MAX_SAM = 64;
+const MAX_ENVIRONMENT = 100;
+const MAX_FREE_TEXT = 1000;
+
+interface RowWidths {
+  readonly name: number;
+  readonly upn: number;
+  readonly sam: number;
+  /** 0: the environment is left out of the row (the list's title names it). */
+  readonly environment: number;
+}
+const FULL_ROW: RowWidths = { name: 64, upn: 80, sam: 24, environment: 40 };
+const COMPACT_ROW: RowWidths = { name: 40, upn: 48, sam: 24, environment: 0 };
+
+// ---------------------------------------------------------------------------------------------
+// Templates
+
+let cardsDirectory: string | undefined;
+
+/**
+ * cards/ beside package.json: found by walking up from this file, so it works from src/bot under
+ * vitest and from dist/src/bot after a build.
+ */
+export function findCardsDirectory(): string {
+  if (cardsDirectory) return cardsDirectory;
+  const start = dirname(fileURLToPath(import.meta.url));
+  for (let dir = start; ; ) {
+    const candidate = join(dir, 'cards');
+    if (existsSync(join(candidate, `${CARD_TEMPLATES[0]}.json`))) return (cardsDirectory = candidate);
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`card templates not found: no cards/ folder above ${start}`);
+    dir = parent;
+  }
+}
+
+const templates = new Map<CardTemplateName, Template>();
+
+function template(name: CardTemplateName): Template {
+  let loaded = templates.get(name);
+  if (!loaded) {
+    const file = join(findCardsDirectory(), `${name}.json`);
+    loaded = new Template(JSON.parse(readFileSync(file, 'utf8')) as unknown);
+    templates.set(name, loaded);
+  }
+  return loaded;
+}
+
+/** Loads (and parses) every template now, so a missing or broken file stops the start-up. */
+export function preloadCardTemplates(): void {
+  for (const name of CARD_TEMPLATES) template(name);
+}
+
+function expand(name: CardTemplateName, data: object): AdaptiveCardAttachment {
+  const content = template(name).expand({ $root: data }) as AdaptiveCardContent;
+  return { contentType: ADAPTIVE_CARD_CONTENT_TYPE, content };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/** Shortens to `max` characters (not UTF-16 units, so no emoji is cut in half). */
+function clip(text: string, max: number): string {
+  const chars = Array.from(text);
+  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+const LOCALES: Record<Language, string> = { nl: 'nl-NL', en: 'en-GB' };
+
+function formatTime(at: Date, lang: Language, timeZone: string): string {
+  return new Intl.DateTimeFormat(LOCALES[lang], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone }).format(at);
+}
+
+function formatDateTime(at: Date, lang: Language, timeZone: string): string {
+  return new Intl.DateTimeFormat(LOCALES[lang], {
+    day: 'numeric',
+    month: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+    timeZone,
+  }).format(at);
+}
+
+function statusHint(person: Person, t: Texts): string {
+  const { status } = person;
+  const hints = [
+    status.disabled && t.common.status.disabled,
+    status.lockedOut && t.common.status.lockedOut,
+    status.passwordExpired && t.common.status.passwordExpired,
+    status.mustChange && t.common.status.mustChange,
+  ].filter((hint): hint is string => typeof hint === 'string');
+  return hints.join(', ');
+}
+
+/** What a row shows of a person: name, status hint, and the seed's other columns on one line. */
+function personRow(person: Person, t: Texts, widths: RowWidths, environmentName?: string) {
+  const hint = statusHint(person, t);
+  const { columns } = t.common;
+  const details = [
+    `${columns.upn}: ${clip(person.upn ?? t.common.none, widths.upn)}`,
+    `${columns.preWindows}: ${clip(person.sam, widths.sam)}`,
+    ...(environmentName === undefined || widths.environment === 0
+      ? []
+      : [`${columns.domainName}: ${clip(environmentName, widths.environment)}`]),
+  ].join(' · ');
+  return { name: clip(person.displayName, widths.name), hasHint: hint !== '', hint: `  (${hint})`, details };
+}
+
+/** The seed's four columns for one person, as label/value rows. */
+function personFacts(person: Person, environmentName: string, t: Texts) {
+  const { columns } = t.common;
+  return [
+    { label: columns.displayName, value: clip(person.displayName, MAX_NAME) },
+    { label: columns.domainName, value: clip(environmentName, MAX_ENVIRONMENT) },
+    { label: columns.upn, value: clip(person.upn ?? t.common.none, MAX_UPN) },
+    { label: columns.preWindows, value: clip(person.sam, MAX_SAM) },
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cards
+
+export function signInCard(lang: Language, options: { error?: string; login?: string } = {}): AdaptiveCardAttachment {
+  const error = clip(options.error ?? '', MAX_FREE_TEXT);
+  return expand('sign-in', {
+    t: TEXTS[lang].signIn,
+    hasError: error !== '',
+    error,
+    login: clip(options.login ?? '', 256),
+    signin: buttonData('signin', {}),
+  });
+}
+
+export function environmentPickerCard(
+  lang: Language,
+  options: { tenants: readonly { key: string; name: string }[]; activeKey?: string },
+): AdaptiveCardAttachment {
+  const t = TEXTS[lang].environmentPicker;
+  return expand('environment-picker', {
+    t: { ...t, currentSuffix: `  (${t.current})` },
+    tenants: options.tenants.map((tenant) => ({
+      name: clip(tenant.name, MAX_ENVIRONMENT),
+      current: tenant.key === options.activeKey,
+      choose: buttonData('env.choose', { tenantKey: tenant.key }),
+    })),
+  });
+}
+
+export function employeeListCard(
+  lang: Language,
+  options: {
+    environmentName: string;
+    people: readonly { person: Person; nonce: string }[];
+    search?: string;
+    previous?: PageCursor;
+    next?: PageCursor;
+    pageNumber: number;
+  },
+): AdaptiveCardAttachment {
+  const { environmentName, people, previous, next, pageNumber } = options;
+  if (people.length > MAX_LIST_PEOPLE) {
+    throw new RangeError(`a list card shows at most ${MAX_LIST_PEOPLE} people, got ${people.length}`);
+  }
+  const texts = TEXTS[lang];
+  const t = texts.employeeList;
+  const search = clip(options.search?.trim() ?? '', 100);
+  const quoted = `“${search}”`;
+  // Paging keeps the search that produced this page, whatever is typed in the box meanwhile.
+  const paging = search === '' ? {} : { search };
+  const build = (widths: RowWidths) =>
+    expand('employee-list', {
+      t: {
+        title: fill(t.title, { environment: clip(environmentName, MAX_ENVIRONMENT) }),
+        page: search === '' ? fill(t.page, { page: pageNumber }) : fill(t.pageWithSearch, { page: pageNumber, search: quoted }),
+        searchPlaceholder: t.searchPlaceholder,
+        search: t.search,
+        previous: t.previous,
+        next: t.next,
+        empty: search === '' ? t.empty : fill(t.emptySearch, { search: quoted }),
+        reset: texts.common.reset,
+        mailPassword: texts.common.mailPassword,
+      },
+      search,
+      isEmpty: people.length === 0,
+      people: people.map(({ person, nonce }) => ({
+        ...personRow(person, texts, widths, environmentName),
+        reset: buttonData('reset', { guid: person.guid, nonce }),
+        mail: buttonData('mail.form', { guid: person.guid }),
+      })),
+      searchAction: buttonData('list', {}),
+      hasPrevious: previous !== undefined,
+      hasNext: next !== undefined,
+      previousAction: previous && buttonData('list', { ...paging, before: previous, page: pageNumber }),
+      nextAction: next && buttonData('list', { ...paging, after: next, page: pageNumber }),
+    });
+  const card = build(FULL_ROW);
+  return cardBytes(card) <= LIST_CARD_BUDGET_BYTES ? card : build(COMPACT_ROW);
+}
+
+/** The size Teams counts: the card's JSON in UTF-8. */
+export function cardBytes(attachment: AdaptiveCardAttachment): number {
+  return Buffer.byteLength(JSON.stringify(attachment.content), 'utf8');
+}
+
+export function employeeCard(
+  lang: Language,
+  options: { environmentName: string; person: Person; nonce: string },
+): AdaptiveCardAttachment {
+  const { environmentName, person, nonce } = options;
+  const texts = TEXTS[lang];
+  const hint = statusHint(person, texts);
+  return expand('employee', {
+    t: { ...texts.employee, irreversible: texts.common.irreversible, reset: texts.common.reset, mailPassword: texts.common.mailPassword },
+    facts: personFacts(person, environmentName, texts),
+    hasHint: hint !== '',
+    hint: fill(texts.common.statusLine, { status: hint }),
+    reset: buttonData('reset', { guid: person.guid, nonce }),
+    mail: buttonData('mail.form', { guid: person.guid }),
+  });
+}
+
+export function mailFormCard(
+  lang: Language,
+  options: { environmentName: string; person: Person; address: string; language: Language; nonce: string; error?: string },
+): AdaptiveCardAttachment {
+  const { environmentName, person, language, nonce } = options;
+  const texts = TEXTS[lang];
+  const error = clip(options.error ?? '', MAX_FREE_TEXT);
+  return expand('mail-form', {
+    t: { ...texts.mailForm, irreversible: texts.common.irreversible },
+    facts: personFacts(person, environmentName, texts),
+    hasError: error !== '',
+    error,
+    address: clip(options.address, 320),
+    language,
+    send: buttonData('mail.send', { guid: person.guid, nonce }),
+  });
+}
+
+export function mailOutcomeCard(
+  lang: Language,
+  options: { person: Person; maskedRecipient: string; at: Date; noticeSent: boolean; timeZone?: string },
+): AdaptiveCardAttachment {
+  const { person, maskedRecipient, at, noticeSent, timeZone = DEFAULT_TIME_ZONE } = options;
+  const t = TEXTS[lang].mailOutcome;
+  return expand('mail-outcome', {
+    t: {
+      ...t,
+      body: fill(t.body, {
+        name: clip(person.displayName, MAX_NAME),
+        recipient: clip(maskedRecipient, 320),
+        time: formatTime(at, lang, timeZone),
+      }),
+    },
+    noticeSent,
+  });
+}
+
+export function mailFailedCard(
+  lang: Language,
+  options: { person: Person; maskedRecipient: string; at: Date; errorText: string; vaultId: string; timeZone?: string },
+): AdaptiveCardAttachment {
+  const { person, maskedRecipient, at, errorText, vaultId, timeZone = DEFAULT_TIME_ZONE } = options;
+  const t = TEXTS[lang].mailFailed;
+  return expand('mail-failed', {
+    t: {
+      ...t,
+      body: fill(t.body, {
+        name: clip(person.displayName, MAX_NAME),
+        recipient: clip(maskedRecipient, 320),
+        time: formatTime(at, lang, timeZone),
+      }),
+      reason: fill(t.reason, { error: clip(errorText, MAX_FREE_TEXT) }),
+      whatNow: fill(t.whatNow, { minutes: REVEAL_WINDOW_MINUTES }),
+    },
+    reveal: buttonData('reveal', { guid: person.guid, vaultId }),
+  });
+}
+
+export function resetDoneCard(lang: Language, options: { person: Person; at: Date; timeZone?: string }): AdaptiveCardAttachment {
+  const { person, at, timeZone = DEFAULT_TIME_ZONE } = options;
+  const t = TEXTS[lang].resetDone;
+  return expand('reset-done', {
+    t: { ...t, body: fill(t.body, { name: clip(person.displayName, MAX_NAME), time: formatTime(at, lang, timeZone) }) },
+  });
+}
+
+/**
+ * The only place a temporary password is shown: a Teams dialog, answered to `task/fetch`, which is
+ * not part of the chat history. Returns the whole invoke response body.
+ */
+export function passwordDialog(lang: Language, options: { person: Person; password: string }): TaskModuleContinueResponse {
+  const t = TEXTS[lang].passwordDialog;
+  const card = expand('password-dialog', {
+    t: { ...t, heading: fill(t.heading, { name: clip(options.person.displayName, MAX_NAME) }) },
+    password: options.password,
+    close: buttonData('dialog.close', {}),
+  });
+  return { task: { type: 'continue', value: { title: t.title, width: 'medium', card } } };
+}
+
+export function pickerCard(
+  lang: Language,
+  options: { people: readonly Person[]; intent: 'reset' | 'mail' },
+): AdaptiveCardAttachment {
+  const { people, intent } = options;
+  const texts = TEXTS[lang];
+  const t = texts.picker;
+  const shown = people.slice(0, MAX_PICKER_PEOPLE);
+  return expand('picker', {
+    t: {
+      title: t.title,
+      intro: intent === 'reset' ? t.introReset : t.introMail,
+      more: fill(t.more, { count: MAX_PICKER_PEOPLE }),
+      choose: t.choose,
+    },
+    people: shown.map((person) => ({
+      ...personRow(person, texts, FULL_ROW),
+      pick: buttonData('pick', { guid: person.guid, intent }),
+    })),
+    truncated: people.length > shown.length,
+  });
+}
+
+const MESSAGE_COLORS = { info: 'Default', warning: 'Warning', error: 'Attention' } as const;
+
+export function messageCard(
+  lang: Language,
+  options: { text: string; kind: 'info' | 'error' | 'warning'; reference?: string },
+): AdaptiveCardAttachment {
+  const reference = clip(options.reference ?? '', 100);
+  return expand('message', {
+    t: { reference: fill(TEXTS[lang].common.reference, { reference }) },
+    text: clip(options.text, MAX_FREE_TEXT),
+    color: MESSAGE_COLORS[options.kind],
+    hasReference: reference !== '',
+  });
+}
+
+export function helpCard(lang: Language): AdaptiveCardAttachment {
+  return expand('help', { t: TEXTS[lang].help });
+}
+
+const OUTCOME_COLORS = { intent: 'Default', success: 'Good', refused: 'Warning', failed: 'Attention' } as const;
+
+export function historyCard(
+  lang: Language,
+  options: { environmentName: string; entries: readonly AuditEntry[]; timeZone?: string },
+): AdaptiveCardAttachment {
+  const { environmentName, timeZone = DEFAULT_TIME_ZONE } = options;
+  const t = TEXTS[lang].history;
+  const entries = options.entries.slice(0, MAX_HISTORY_ENTRIES).map((entry) => {
+    const target = entry.target?.sam ?? entry.target?.reference ?? null;
+    const reason =
+      entry.errorCode && Object.hasOwn(ERROR_CATALOG, entry.errorCode)
+        ? ERROR_CATALOG[entry.errorCode as keyof typeof ERROR_CATALOG][lang]
+        : null;
+    const details = [
+      fill(t.by, { admin: clip(entry.admin.upn ?? entry.admin.dn ?? t.unknown, MAX_UPN) }),
+      ...(entry.mail ? [fill(t.to, { recipient: maskMailAddress(entry.mail.recipient) })] : []),
+      ...(reason ? [reason] : []),
+    ];
+    return {
+      when: formatDateTime(new Date(entry.time), lang, timeZone),
+      summary: ` · ${t.actions[entry.action]}${target === null ? '' : ` · ${clip(target, MAX_SAM)}`}`,
+      outcome: t.outcomes[entry.outcome],
+      outcomeColor: OUTCOME_COLORS[entry.outcome],
+      details: ` · ${details.join(' · ')}`,
+    };
+  });
+  return expand('history', {
+    t: { title: fill(t.title, { environment: clip(environmentName, MAX_ENVIRONMENT) }), empty: t.empty },
+    isEmpty: entries.length === 0,
+    entries,
+  });
+}

@@ -1,0 +1,318 @@
+/**
+ * Every word the cards show, in Dutch and English. The templates in cards/ hold no language: the
+ * builders in cards.ts pick a section from here and pass it in as data (`${t.title}`).
+ *
+ * `{name}`-style placeholders are filled by `fill` in cards.ts. The column names (Displayname,
+ * Domainname, UPN, Pre-windows) stay as the portal showed them, in both languages: admins know them.
+ * Tone: for helpdesk admins, short and plain; Dutch addresses the admin with "u".
+ */
+import type { Language } from '../errors/catalog.js';
+
+const EN = {
+  common: {
+    reset: 'Reset',
+    mailPassword: 'Mail password',
+    choose: 'Choose',
+    irreversible: 'This process is irreversible.',
+    columns: {
+      displayName: 'Displayname',
+      domainName: 'Domainname',
+      upn: 'UPN',
+      preWindows: 'Pre-windows',
+    },
+    status: {
+      disabled: 'disabled',
+      lockedOut: 'locked out',
+      passwordExpired: 'password expired',
+      mustChange: 'must change password',
+    },
+    statusLine: 'Status: {status}',
+    none: '—',
+    reference: 'Reference: {reference}',
+  },
+  signIn: {
+    title: 'Sign in',
+    intro:
+      'Sign in with your own directory account: the user name and password you also use for the applications in the cloud.',
+    loginLabel: 'User name (UPN or DOMAIN\\name)',
+    loginPlaceholder: 'name@company.nl or DOMAIN\\name',
+    loginRequired: 'Enter your user name.',
+    passwordLabel: 'Password',
+    passwordRequired: 'Enter your password.',
+    privacy: 'Your password is only used to check who you are. It is not stored.',
+    submit: 'Sign in',
+  },
+  environmentPicker: {
+    title: 'Choose an environment',
+    intro: 'You manage more than one environment. Choose the one you want to work in.',
+    current: 'current',
+    choose: 'Choose',
+  },
+  employeeList: {
+    title: 'Employees of {environment}',
+    page: 'Page {page}',
+    pageWithSearch: 'Page {page} · search: {search}',
+    searchPlaceholder: 'Name, UPN or pre-Windows name',
+    search: 'Search',
+    previous: 'Previous',
+    next: 'Next',
+    empty: 'No employees found.',
+    emptySearch: 'No employees match {search}.',
+  },
+  employee: {
+    title: 'Reset password',
+    resetExplain:
+      'Reset: you get a new temporary password to pass on yourself, for example when the employee cannot reach their mailbox.',
+    mailExplain: 'Mail password: the temporary password is mailed to the employee, in Dutch or English.',
+  },
+  mailForm: {
+    title: 'Reset password and mail',
+    addressLabel: 'Address',
+    addressPlaceholder: 'name@company.nl',
+    addressRequired: 'Enter an e-mail address.',
+    addressHint: 'If the employee cannot reach their business mail, another address can be used.',
+    languageLabel: 'Language',
+    languageNl: 'NL',
+    languageEn: 'EN',
+    submit: 'Reset',
+  },
+  mailOutcome: {
+    title: 'Password mailed',
+    body: 'The temporary password of {name} was mailed to {recipient} at {time}.',
+    mustChange: 'The employee must change it at the first sign-in: the temporary password works only once.',
+    notice: 'A notice without the password went to the employee’s own address.',
+  },
+  mailFailed: {
+    title: 'Password reset, but the mail failed',
+    body: 'The password of {name} WAS reset at {time}, but the mail to {recipient} could not be sent.',
+    reason: 'Reason: {error}',
+    whatNow:
+      'Pass the temporary password on yourself: you can show it once, within {minutes} minutes. After that, reset it again.',
+    reveal: 'Show password',
+  },
+  resetDone: {
+    title: 'Password reset',
+    body: 'Password of {name} reset by you at {time}.',
+    note: 'The temporary password is not kept. The employee must change it at the first sign-in.',
+  },
+  passwordDialog: {
+    title: 'Temporary password',
+    heading: 'Temporary password for {name}',
+    mustChange: 'The employee must change it at the first sign-in: it works only once.',
+    copyHint: 'Select the password to copy it. It is shown only now and is not stored.',
+    close: 'Close',
+  },
+  picker: {
+    title: 'Several employees match',
+    introReset: 'Choose the employee whose password you want to reset.',
+    introMail: 'Choose the employee whose password you want to mail.',
+    more: 'Only the first {count} are shown. Type more of the name to narrow it down.',
+    choose: 'Choose',
+  },
+  help: {
+    title: 'What I can do',
+    intro: 'Type a command, or use the buttons on the cards.',
+    commands: [
+      { usage: 'help', description: 'Show this overview.' },
+      { usage: 'list [page]', description: 'List the employees of your environment, 20 per page.' },
+      { usage: 'find <text>', description: 'Find employees by name, UPN or pre-Windows name.' },
+      { usage: 'reset <user>', description: 'Reset a password. You see the temporary password once, in a dialog.' },
+      {
+        usage: 'mail <user> [address] [nl|en]',
+        description:
+          'Reset a password and mail the temporary password, to the employee’s address or another one, in Dutch or English.',
+      },
+      { usage: 'signin', description: 'Sign in with your directory account.' },
+      { usage: 'signout', description: 'Sign out.' },
+      { usage: 'env [name]', description: 'Show or switch your environment.' },
+      { usage: 'history [user]', description: 'Show recent resets and mails, optionally for one employee.' },
+    ],
+    footer: '<user> is a pre-Windows name (jmus or sbf_jmus), a UPN, an e-mail address or a name.',
+  },
+  history: {
+    title: 'Recent activity in {environment}',
+    empty: 'Nothing recorded yet.',
+    by: 'by {admin}',
+    to: 'to {recipient}',
+    unknown: 'unknown',
+    actions: {
+      reset: 'Reset',
+      mail: 'Mail password',
+      'notice-mail': 'Notice mail',
+      'sign-in': 'Sign-in',
+    },
+    outcomes: {
+      intent: 'started',
+      success: 'done',
+      refused: 'refused',
+      failed: 'failed',
+    },
+  },
+};
+
+/** The shape every language must have: a key missing (or extra) in one language does not compile. */
+export type Texts = typeof EN;
+
+const NL: Texts = {
+  common: {
+    reset: 'Reset',
+    mailPassword: 'Wachtwoord mailen',
+    choose: 'Kiezen',
+    irreversible: 'Dit proces is onomkeerbaar.',
+    columns: {
+      displayName: 'Displayname',
+      domainName: 'Domainname',
+      upn: 'UPN',
+      preWindows: 'Pre-windows',
+    },
+    status: {
+      disabled: 'uitgeschakeld',
+      lockedOut: 'vergrendeld',
+      passwordExpired: 'wachtwoord verlopen',
+      mustChange: 'moet wachtwoord wijzigen',
+    },
+    statusLine: 'Status: {status}',
+    none: '—',
+    reference: 'Referentie: {reference}',
+  },
+  signIn: {
+    title: 'Aanmelden',
+    intro:
+      'Meld u aan met uw eigen directory-account: de gebruikersnaam en het wachtwoord waarmee u ook inlogt op de applicaties in de cloud.',
+    loginLabel: 'Gebruikersnaam (UPN of DOMEIN\\naam)',
+    loginPlaceholder: 'naam@bedrijf.nl of DOMEIN\\naam',
+    loginRequired: 'Vul uw gebruikersnaam in.',
+    passwordLabel: 'Wachtwoord',
+    passwordRequired: 'Vul uw wachtwoord in.',
+    privacy: 'Uw wachtwoord wordt alleen gebruikt om te controleren wie u bent. Het wordt niet opgeslagen.',
+    submit: 'Aanmelden',
+  },
+  environmentPicker: {
+    title: 'Kies een omgeving',
+    intro: 'U beheert meer dan één omgeving. Kies de omgeving waarin u wilt werken.',
+    current: 'huidige',
+    choose: 'Kiezen',
+  },
+  employeeList: {
+    title: 'Medewerkers van {environment}',
+    page: 'Pagina {page}',
+    pageWithSearch: 'Pagina {page} · zoekopdracht: {search}',
+    searchPlaceholder: 'Naam, UPN of pre-Windows-naam',
+    search: 'Zoeken',
+    previous: 'Vorige',
+    next: 'Volgende',
+    empty: 'Geen medewerkers gevonden.',
+    emptySearch: 'Geen medewerkers gevonden voor {search}.',
+  },
+  employee: {
+    title: 'Wachtwoord resetten',
+    resetExplain:
+      'Reset: u krijgt een nieuw tijdelijk wachtwoord dat u zelf doorgeeft, bijvoorbeeld als de medewerker niet bij de mailbox kan.',
+    mailExplain: 'Wachtwoord mailen: het tijdelijke wachtwoord wordt naar de medewerker gemaild, in het Nederlands of Engels.',
+  },
+  mailForm: {
+    title: 'Wachtwoord resetten en mailen',
+    addressLabel: 'Adres',
+    addressPlaceholder: 'naam@bedrijf.nl',
+    addressRequired: 'Vul een e-mailadres in.',
+    addressHint: 'Heeft de medewerker geen toegang tot de zakelijke mail? Dan kunt u een ander e-mailadres gebruiken.',
+    languageLabel: 'Taal',
+    languageNl: 'NL',
+    languageEn: 'EN',
+    submit: 'Reset',
+  },
+  mailOutcome: {
+    title: 'Wachtwoord gemaild',
+    body: 'Het tijdelijke wachtwoord van {name} is om {time} gemaild naar {recipient}.',
+    mustChange: 'De medewerker moet het bij de eerste aanmelding wijzigen: het tijdelijke wachtwoord werkt maar één keer.',
+    notice: 'Er is een melding zonder wachtwoord naar het eigen adres van de medewerker gestuurd.',
+  },
+  mailFailed: {
+    title: 'Wachtwoord gereset, maar de mail is mislukt',
+    body: 'Het wachtwoord van {name} IS om {time} gereset, maar de mail naar {recipient} kon niet worden verstuurd.',
+    reason: 'Reden: {error}',
+    whatNow:
+      'Geef het tijdelijke wachtwoord zelf door: u kunt het één keer tonen, binnen {minutes} minuten. Daarna moet u opnieuw resetten.',
+    reveal: 'Wachtwoord tonen',
+  },
+  resetDone: {
+    title: 'Wachtwoord gereset',
+    body: 'Wachtwoord van {name} is om {time} door u gereset.',
+    note: 'Het tijdelijke wachtwoord wordt niet bewaard. De medewerker moet het bij de eerste aanmelding wijzigen.',
+  },
+  passwordDialog: {
+    title: 'Tijdelijk wachtwoord',
+    heading: 'Tijdelijk wachtwoord voor {name}',
+    mustChange: 'De medewerker moet het bij de eerste aanmelding wijzigen: het werkt maar één keer.',
+    copyHint: 'Selecteer het wachtwoord om het te kopiëren. Het wordt alleen nu getoond en niet bewaard.',
+    close: 'Sluiten',
+  },
+  picker: {
+    title: 'Meerdere medewerkers gevonden',
+    introReset: 'Kies de medewerker van wie u het wachtwoord wilt resetten.',
+    introMail: 'Kies de medewerker van wie u het wachtwoord wilt mailen.',
+    more: 'Alleen de eerste {count} worden getoond. Typ meer van de naam om te verfijnen.',
+    choose: 'Kiezen',
+  },
+  help: {
+    title: 'Wat ik kan',
+    intro: 'Typ een opdracht, of gebruik de knoppen op de kaarten.',
+    commands: [
+      { usage: 'help', description: 'Toon dit overzicht.' },
+      { usage: 'lijst [pagina]', description: 'Toon de medewerkers van uw omgeving, 20 per pagina.' },
+      { usage: 'zoek <tekst>', description: 'Zoek medewerkers op naam, UPN of pre-Windows-naam.' },
+      { usage: 'reset <gebruiker>', description: 'Reset een wachtwoord. U ziet het tijdelijke wachtwoord één keer, in een venster.' },
+      {
+        usage: 'mail <gebruiker> [adres] [nl|en]',
+        description:
+          'Reset een wachtwoord en mail het tijdelijke wachtwoord, naar het adres van de medewerker of een ander adres, in het Nederlands of Engels.',
+      },
+      { usage: 'aanmelden', description: 'Meld u aan met uw directory-account.' },
+      { usage: 'afmelden', description: 'Meld u af.' },
+      { usage: 'omgeving [naam]', description: 'Toon of wissel uw omgeving.' },
+      { usage: 'geschiedenis [gebruiker]', description: 'Toon recente resets en mails, eventueel voor één medewerker.' },
+    ],
+    footer:
+      '<gebruiker> is een pre-Windows-naam (jmus of sbf_jmus), een UPN, een e-mailadres of een naam. De Engelse opdrachten (list, find, signin, signout, env, history) werken ook.',
+  },
+  history: {
+    title: 'Recente activiteit in {environment}',
+    empty: 'Nog niets vastgelegd.',
+    by: 'door {admin}',
+    to: 'naar {recipient}',
+    unknown: 'onbekend',
+    actions: {
+      reset: 'Reset',
+      mail: 'Wachtwoord mailen',
+      'notice-mail': 'Melding gemaild',
+      'sign-in': 'Aanmelding',
+    },
+    outcomes: {
+      intent: 'gestart',
+      success: 'gelukt',
+      refused: 'geweigerd',
+      failed: 'mislukt',
+    },
+  },
+};
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+export const TEXTS: Readonly<Record<Language, Texts>> = deepFreeze({ en: EN, nl: NL });
+
+/**
+ * Fills `{name}` placeholders in one pass, so a value that itself contains `{time}` stays as it is.
+ * Unknown placeholders are left in place (a test checks that every language uses the same ones).
+ */
+export function fill(text: string, values: Readonly<Record<string, string | number>>): string {
+  return text.replace(/\{([a-zA-Z]+)\}/g, (whole, key: string) => {
+    const value = Object.hasOwn(values, key) ? values[key] : undefined;
+    return value === undefined ? whole : String(value);
+  });
+}

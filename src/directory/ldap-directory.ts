@@ -172,7 +172,8 @@ export class LdapDirectory implements Directory {
       url: this.options.url,
       timeout: this.options.timeoutMs,
       connectTimeout: this.options.timeoutMs,
-      tlsOptions: this.tlsOptions(),
+      // For ldap:// the TLS options go to startTLS() only: given here, ldapts would speak TLS at once on 389.
+      ...(this.options.startTls ? {} : { tlsOptions: this.tlsOptions() }),
       strictDN: true,
     });
     try {

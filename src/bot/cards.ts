@@ -182,12 +182,13 @@ function statusHint(person: Person, t: Texts): string {
 function personRow(person: Person, t: Texts, widths: RowWidths, environmentName?: string) {
   const hint = statusHint(person, t);
   const { columns } = t.common;
+  // The seed's column order: Displayname (the row's heading), Domainname, UPN, Pre-windows.
   const details = [
-    `${columns.upn}: ${clip(person.upn ?? t.common.none, widths.upn)}`,
-    `${columns.preWindows}: ${clip(person.sam, widths.sam)}`,
     ...(environmentName === undefined || widths.environment === 0
       ? []
       : [`${columns.domainName}: ${clip(environmentName, widths.environment)}`]),
+    `${columns.upn}: ${clip(person.upn ?? t.common.none, widths.upn)}`,
+    `${columns.preWindows}: ${clip(person.sam, widths.sam)}`,
   ].join(' · ');
   return { name: clip(person.displayName, widths.name), hasHint: hint !== '', hint: `  (${hint})`, details };
 }
@@ -258,6 +259,8 @@ export function employeeListCard(
       t: {
         title: fill(t.title, { environment: clip(environmentName, MAX_ENVIRONMENT) }),
         page: search === '' ? fill(t.page, { page: pageNumber }) : fill(t.pageWithSearch, { page: pageNumber, search: quoted }),
+        // The seed's table header, once: each row is the display name, then the other three columns.
+        columns: [texts.common.columns.displayName, texts.common.columns.domainName, texts.common.columns.upn, texts.common.columns.preWindows].join(' · '),
         searchPlaceholder: t.searchPlaceholder,
         search: t.search,
         previous: t.previous,

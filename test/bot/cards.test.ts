@@ -370,7 +370,8 @@ describe('the employee list', () => {
     });
     const shown = texts(card.content);
     expect(shown).toContain('Joman Mus');
-    expect(shown).toContain('UPN: joman.mus@mijnsynergy.nl · Pre-windows: sbf_jmus · Domainname: Hosting');
+    expect(shown).toContain('Displayname · Domainname · UPN · Pre-windows');
+    expect(shown).toContain('Domainname: Hosting · UPN: joman.mus@mijnsynergy.nl · Pre-windows: sbf_jmus');
     expect(shown).toContain('UPN: — · Pre-windows: sbf_kzonder');
     const hint = nodesOfType(card.content, 'TextRun').find((r) => String(r['text']).includes('locked out'));
     expect(hint).toMatchObject({ size: 'Small', text: '  (disabled, locked out, must change password)' });

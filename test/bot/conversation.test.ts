@@ -1,0 +1,270 @@
+/**
+ * The bot through its real HTTP endpoint, as Teams drives it: messages, Action.Execute invokes and
+ * dialogs (task/fetch), against the test DC and a real SMTP server.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { bindResult, restoreSeedPassword } from '../support/directory.js';
+import { ACME, HOSTING, SEED_PASSWORD } from '../support/fixtures.js';
+import { ACME_TEAMS_TENANT, everythingUnder, HOSTING_TEAMS_TENANT } from '../support/harness.js';
+import { startBotHarness, type BotHarness } from '../support/bot-harness.js';
+import { button, buttonsOf, cardOf, dialogCardOf, textOf, type CardJson, type ConnectorCall, type TeamsUser } from '../support/teams.js';
+
+let b: BotHarness;
+const passwordsSeen: string[] = [];
+let jmusGuid: string;
+let jdoeGuid: string;
+
+beforeAll(async () => {
+  b = await startBotHarness();
+  jmusGuid = (await b.h.core.directory.resolvePeople(b.h.hosting, 'sbf_jmus'))[0]!.guid;
+  jdoeGuid = (await b.h.core.directory.resolvePeople(b.h.acme, 'acme_jdoe'))[0]!.guid;
+});
+
+afterEach(async () => {
+  b.h.smtp.refuseWith(null);
+  for (const person of [HOSTING.jmus, HOSTING.info, ACME.jdoe]) await restoreSeedPassword(person.dn);
+});
+
+afterAll(async () => {
+  // Only the dialog's invoke response may hold a password: never the chat, a log line or a file.
+  expect(passwordsSeen.length).toBeGreaterThan(0);
+  const chat = JSON.stringify(b.connector.calls);
+  const logs = b.logs.join('\n');
+  const files = everythingUnder(b.h.dataDir);
+  for (const secret of [...passwordsSeen, SEED_PASSWORD]) {
+    expect(chat).not.toContain(secret);
+    expect(logs).not.toContain(secret);
+    expect(files).not.toContain(secret);
+  }
+  await b.close();
+});
+
+function only(calls: ConnectorCall[]): CardJson {
+  expect(calls).toHaveLength(1);
+  return cardOf(calls[0]!);
+}
+
+async function signedIn(user: TeamsUser, login: string): Promise<void> {
+  const [signInCall] = await user.say('signin');
+  const result = await user.execute('signin', { verb: 'signin', login, password: SEED_PASSWORD }, signInCall!.id);
+  expect(result.status).toBe(200);
+  expect(textOf(cardOf(result))).toMatch(/working in|werkt nu in/);
+}
+
+function passwordOnDialog(card: CardJson): string {
+  const match = /[A-HJ-NP-Za-km-z2-9]{4}-[A-HJ-NP-Za-km-z2-9]{4}-[A-HJ-NP-Za-km-z2-9]{4}-[A-HJ-NP-Za-km-z2-9]{4}/.exec(textOf(card));
+  if (!match) throw new Error(`no password on the dialog: ${textOf(card)}`);
+  passwordsSeen.push(match[0]);
+  return match[0];
+}
+
+function rowButton(card: CardJson, title: RegExp, guid: string) {
+  const found = buttonsOf(card).find((x) => title.test(x.title) && x.data['guid'] === guid);
+  if (!found) throw new Error(`no ${title} button for ${guid}`);
+  return found;
+}
+
+describe('a whole conversation', () => {
+  it('signs in, lists, mails a password in English, and resets one into a dialog only', async () => {
+    const admin = b.user({ teamsTenantId: HOSTING_TEAMS_TENANT });
+
+    // No session: a sign-in card, with a password field.
+    const signIn = only(await admin.say('list'));
+    expect(buttonsOf(signIn).map((x) => x.verb)).toContain('signin');
+    expect(JSON.stringify(signIn)).toMatch(/"style":"password"/i);
+    const [signInCall] = await admin.say('signin');
+    const signedInResult = await admin.execute('signin', { verb: 'signin', login: HOSTING.admin.upn, password: SEED_PASSWORD }, signInCall!.id);
+    // The invoke response replaces the sign-in card in place: the password stays nowhere in the chat.
+    expect(signedInResult.body).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.card.adaptive' });
+    expect(textOf(cardOf(signedInResult))).toContain('Hosting');
+
+    // The seed's table: four columns and both buttons per employee.
+    const list = only(await admin.say('list'));
+    const shown = textOf(list);
+    for (const column of ['Displayname', 'Domainname', 'UPN', 'Pre-windows']) expect(shown).toContain(column);
+    for (const value of ['Joman Mus', 'Hosting', 'joman.mus@mijnsynergy.nl', 'sbf_jmus', 'Info SBF']) expect(shown).toContain(value);
+    expect(buttonsOf(list).filter((x) => x.title === 'Reset').length).toBe(20);
+    expect(buttonsOf(list).filter((x) => x.title === 'Mail password').length).toBe(20);
+    expect(button(list, /Next/).verb).toBe('list');
+    expect(JSON.stringify(list).length).toBeLessThan(28 * 1024);
+
+    // Mail password → the form → Reset → the mail arrives in English.
+    const listId = b.connector.calls[b.connector.calls.length - 1]!.id;
+    const form = cardOf(await admin.execute('mail.form', rowButton(list, /Mail password/, jmusGuid).data, listId));
+    expect(textOf(form)).toContain('Reset password and mail');
+    expect(textOf(form)).toContain('This process is irreversible');
+    expect(textOf(form)).toContain(HOSTING.jmus.mail);
+    const send = button(form, /^Reset$/);
+    const outcome = await admin.execute('mail.send', { ...send.data, address: HOSTING.jmus.mail, language: 'en' }, listId);
+    expect(textOf(cardOf(outcome))).toMatch(/mailed to jo…@mijnsynergy\.nl/);
+    const mail = await b.h.smtp.waitForMessage((m) => JSON.stringify(m.to).includes(HOSTING.jmus.mail!));
+    expect(mail.subject).toMatch(/temporary password/i);
+    const mailed = /[A-HJ-NP-Za-km-z2-9]{4}(-[A-HJ-NP-Za-km-z2-9]{4}){3}/.exec(mail.text ?? '')![0];
+    passwordsSeen.push(mailed);
+    expect(await bindResult(HOSTING.jmus.upn, mailed)).toBe('773');
+
+    // reset jmus → the employee card → Reset opens a dialog with the password.
+    const employee = only(await admin.say('reset jmus'));
+    const employeeText = textOf(employee);
+    for (const value of ['Joman Mus', 'Hosting', 'joman.mus@mijnsynergy.nl', 'sbf_jmus', 'This process is irreversible']) expect(employeeText).toContain(value);
+    expect(button(employee, /^Mail password$/).verb).toBe('mail.form');
+    const resetButton = button(employee, /^Reset$/);
+    expect(resetButton.data['msteams']).toEqual({ type: 'task/fetch' });
+    const employeeCardId = b.connector.calls[b.connector.calls.length - 1]!.id;
+    const before = b.connector.calls.length;
+    const dialog = await admin.taskFetch(resetButton.data, employeeCardId);
+    const dialogCard = dialogCardOf(dialog);
+    const password = passwordOnDialog(dialogCard);
+    expect(textOf(dialogCard)).toContain('Joman Mus');
+    expect(await bindResult(HOSTING.jmus.upn, password)).toBe('773');
+
+    // The chat card is updated in place to "reset by you at HH:MM", without the password.
+    const updates = b.connector.calls.slice(before);
+    expect(updates.map((c) => [c.method, c.activityId])).toEqual([['PUT', employeeCardId]]);
+    expect(textOf(cardOf(updates[0]!))).toMatch(/Password of Joman Mus reset by you at \d\d:\d\d/);
+
+    // The dialog's Close button ends in task/submit, which just closes it.
+    const closed = await admin.taskSubmit(button(dialogCard, /Close/).data);
+    expect(closed.status).toBe(200);
+    expect(JSON.stringify(closed.body ?? {})).not.toContain(password);
+  });
+
+  it('answers in Dutch to a Dutch Teams client', async () => {
+    const admin = b.user({ teamsTenantId: HOSTING_TEAMS_TENANT, locale: 'nl-NL' });
+    const signIn = only(await admin.say('lijst'));
+    expect(textOf(signIn)).toMatch(/Aanmelden|aanmelden/);
+    await signedIn(admin, `CORP\\${HOSTING.admin.sam}`);
+    const card = only(await admin.say('zoek mus'));
+    expect(textOf(card)).toContain('Joman Mus');
+    expect(textOf(card)).not.toContain('Info SBF');
+  });
+});
+
+describe('signing in', () => {
+  it('refuses a wrong password and audits it; the 6th try in 15 minutes is refused without a bind', async () => {
+    const user = b.user({ teamsTenantId: HOSTING_TEAMS_TENANT });
+    for (let i = 0; i < 5; i++) {
+      const result = await user.execute('signin', { verb: 'signin', login: HOSTING.bjansen.upn, password: 'Wrong-Password-1' });
+      expect(textOf(cardOf(result))).toContain('The user name or password is not correct');
+    }
+    // The right password now: a bind would succeed (and then say "not an admin"); it is refused before.
+    const sixth = await user.execute('signin', { verb: 'signin', login: HOSTING.bjansen.upn, password: SEED_PASSWORD });
+    expect(textOf(cardOf(sixth))).toContain('Too many failed sign-ins');
+    const entries = await b.h.core.audit.recent({ limit: 10 });
+    const signIns = entries.filter((e) => e.action === 'sign-in' && e.admin.teamsId === user.aadObjectId);
+    expect(signIns.map((e) => e.errorCode)).toEqual(['SIGN_IN_RATE_LIMITED', ...Array(5).fill('AUTH_INVALID_CREDENTIALS')]);
+  });
+
+  it('refuses someone who administers no environment', async () => {
+    const user = b.user({ teamsTenantId: HOSTING_TEAMS_TENANT });
+    const result = await user.execute('signin', { verb: 'signin', login: HOSTING.avries.upn, password: SEED_PASSWORD });
+    expect(textOf(cardOf(result))).toContain('You are not an admin of this environment');
+    expect(buttonsOf(only(await user.say('list'))).map((x) => x.verb)).toContain('signin');
+  });
+
+  it('ends the session on signout', async () => {
+    const admin = b.user({ teamsTenantId: HOSTING_TEAMS_TENANT });
+    await signedIn(admin, HOSTING.admin.upn);
+    await admin.say('signout');
+    expect(buttonsOf(only(await admin.say('list'))).map((x) => x.verb)).toContain('signin');
+  });
+});
+
+describe('card data is untrusted', () => {
+  it("refuses an Acme admin's card that names a Hosting account; the directory is unchanged", async () => {
+    const acme = b.user({ teamsTenantId: ACME_TEAMS_TENANT });
+    await signedIn(acme, ACME.admin.upn);
+    const employee = only(await acme.say('reset jdoe'));
+    const reset = button(employee, /^Reset$/);
+    expect(reset.data['guid']).toBe(jdoeGuid);
+
+    // Their own valid nonce, with Hosting's jmus as the target.
+    const forged = dialogCardOf(await acme.taskFetch({ ...reset.data, guid: jmusGuid }));
+    expect(textOf(forged)).toContain('This card is not valid for you');
+    // An extra field (a DN) is refused by the schema.
+    const withDn = dialogCardOf(await acme.taskFetch({ ...reset.data, dn: HOSTING.jmus.dn }));
+    expect(textOf(withDn)).toContain('This card is not valid for you');
+    // A mail form for jmus, forged from their own card.
+    const form = cardOf(await acme.execute('mail.form', { verb: 'mail.form', guid: jmusGuid }));
+    expect(textOf(form)).toContain('That account is not part of this environment');
+    expect(await bindResult(HOSTING.jmus.upn, SEED_PASSWORD)).toBe('ok');
+  });
+
+  it('resets once and mails once when the same button arrives twice, and twice at once', async () => {
+    const admin = b.user({ teamsTenantId: HOSTING_TEAMS_TENANT });
+    await signedIn(admin, HOSTING.admin.upn);
+
+    const employee = only(await admin.say('reset sbf_info'));
+    const reset = button(employee, /^Reset$/);
+    const [first, second] = await Promise.all([admin.taskFetch(reset.data), admin.taskFetch(reset.data)]);
+    const third = await admin.taskFetch(reset.data);
+    const texts = [first!, second!, third].map((r) => textOf(dialogCardOf(r)));
+    const withPassword = texts.filter((t) => /[A-Za-z0-9]{4}-[A-Za-z0-9]{4}-[A-Za-z0-9]{4}-[A-Za-z0-9]{4}/.test(t));
+    expect(withPassword).toHaveLength(1);
+    passwordOnDialog(dialogCardOf([first!, second!].find((r) => withPassword.includes(textOf(dialogCardOf(r))))!));
+    expect(texts.filter((t) => t.includes('This button has already been used'))).toHaveLength(2);
+
+    const form = only(await admin.say('mail info'));
+    const send = button(form, /^Reset$/);
+    const data = { ...send.data, address: 'info@mijnsynergy.nl', language: 'nl' };
+    const mailsBefore = b.h.smtp.messages.length;
+    const results = await Promise.all([admin.execute('mail.send', data), admin.execute('mail.send', data)]);
+    const again = await admin.execute('mail.send', data);
+    const outcomes = [...results, again].map((r) => textOf(cardOf(r)));
+    expect(outcomes.filter((t) => /gemaild|mailed/.test(t))).toHaveLength(1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const sent = b.h.smtp.messages.slice(mailsBefore);
+    expect(sent).toHaveLength(1);
+    passwordsSeen.push(/[A-HJ-NP-Za-km-z2-9]{4}(-[A-HJ-NP-Za-km-z2-9]{4}){3}/.exec(sent[0]!.text ?? '')![0]);
+  });
+
+  it('shows a bad address in the form and changes nothing', async () => {
+    const admin = b.user({ teamsTenantId: HOSTING_TEAMS_TENANT });
+    await signedIn(admin, HOSTING.admin.upn);
+    const form = only(await admin.say('mail jmus'));
+    const again = cardOf(await admin.execute('mail.send', { ...button(form, /^Reset$/).data, address: 'not an address', language: 'en' }));
+    expect(textOf(again)).toContain('That e-mail address is not valid');
+    expect(textOf(again)).toContain('This process is irreversible');
+    expect(await bindResult(HOSTING.jmus.upn, SEED_PASSWORD)).toBe('ok');
+  });
+});
+
+describe('when the mail fails after the reset', () => {
+  it('says so and shows the password once, in a dialog', async () => {
+    const admin = b.user({ teamsTenantId: HOSTING_TEAMS_TENANT });
+    await signedIn(admin, HOSTING.admin.upn);
+    const form = only(await admin.say('mail jmus'));
+    b.h.smtp.refuseWith(554, 'Transaction failed');
+    const outcome = cardOf(await admin.execute('mail.send', { ...button(form, /^Reset$/).data, address: HOSTING.jmus.mail, language: 'en' }));
+    expect(textOf(outcome)).toContain('WAS reset');
+    expect(textOf(outcome)).toContain('could not be sent');
+    const reveal = button(outcome, /Show password/);
+    const password = passwordOnDialog(dialogCardOf(await admin.taskFetch(reveal.data)));
+    expect(await bindResult(HOSTING.jmus.upn, password)).toBe('773');
+    const second = dialogCardOf(await admin.taskFetch(reveal.data));
+    expect(textOf(second)).toContain('can no longer be shown');
+  });
+});
+
+describe('where the bot acts', () => {
+  it('refuses a group chat', async () => {
+    const user = b.user({ teamsTenantId: HOSTING_TEAMS_TENANT, conversationType: 'groupChat' });
+    expect(textOf(only(await user.say('list')))).toContain('I only work in a personal (1:1) chat');
+  });
+
+  it('refuses an unknown Teams tenant before any directory call', async () => {
+    // A bot whose directory cannot be reached: the refusal must come first.
+    const offline = await startBotHarness({ LDAP_URL: 'ldaps://127.0.0.1:1' });
+    try {
+      const stranger = offline.user({ teamsTenantId: '99999999-9999-4999-8999-999999999999' });
+      const result = await stranger.execute('signin', { verb: 'signin', login: HOSTING.admin.upn, password: SEED_PASSWORD });
+      expect(textOf(cardOf(result))).toContain('Your organisation is not set up to use this bot');
+      // The same request from a known tenant does reach for the directory.
+      const known = offline.user({ teamsTenantId: HOSTING_TEAMS_TENANT });
+      const reached = await known.execute('signin', { verb: 'signin', login: HOSTING.admin.upn, password: SEED_PASSWORD });
+      expect(textOf(cardOf(reached))).toContain('The directory cannot be reached');
+    } finally {
+      await offline.close();
+    }
+  });
+});

@@ -76,7 +76,7 @@ describe('mailPassword', () => {
   it('mails in Dutch when NL is chosen', async () => {
     await mailPassword(hostingAdmin, h.hosting, { reference: 'sbf_info' }, 'info@mijnsynergy.nl', 'nl', h.core);
     const mail = await h.smtp.waitForMessage((m) => m.to !== undefined && JSON.stringify(m.to).includes('info@') && /wachtwoord/i.test(m.subject ?? ''));
-    expect(mail.text).toMatch(/tijdelijk wachtwoord/i);
+    expect(mail.text).toMatch(/tijdelijke? wachtwoord/i);
     passwordsSeen.push(passwordIn(mail.text ?? ''));
   });
 
@@ -143,6 +143,7 @@ describe('resetPassword', () => {
 
   it("reports AD's policy reason and changes nothing when the policy refuses the password", async () => {
     const previous = await setDomainAttribute('minPwdLength', '30');
+    const mailsBefore = h.smtp.messages.length;
     try {
       const error = await caught(resetPassword(hostingAdmin, h.hosting, { reference: 'jmus' }, h.core));
       expect(error.code).toBe('DIRECTORY_POLICY_VIOLATION');
@@ -154,7 +155,7 @@ describe('resetPassword', () => {
     expect(await bindResult(HOSTING.jmus.upn, SEED_PASSWORD)).toBe('ok');
     const [latest] = await h.core.audit.recent({ targetSam: 'sbf_jmus' });
     expect(latest).toMatchObject({ action: 'reset', outcome: 'failed', errorCode: 'DIRECTORY_POLICY_VIOLATION' });
-    expect(h.smtp.messages.filter((m) => m.date && m.date > new Date(Date.now() - 2000))).toHaveLength(0);
+    expect(h.smtp.messages).toHaveLength(mailsBefore);
   });
 
   it('stops before the directory changes when the audit log cannot be written', async () => {

@@ -105,3 +105,11 @@ describe('configuration', () => {
     expect(problems(base, '{not json')).toEqual(['TENANTS_FILE: the tenants file is not valid JSON']);
   });
 });
+
+describe('tenants.example.json', () => {
+  it('is a valid tenants file', async () => {
+    const { readFileSync } = await import('node:fs');
+    const text = readFileSync(new URL('../../tenants.example.json', import.meta.url), 'utf8');
+    expect(load(base, text).tenants.map((t) => t.key)).toEqual(['hosting', 'acme']);
+  });
+});

@@ -268,3 +268,37 @@ describe('where the bot acts', () => {
     }
   });
 });
+
+describe('a slow mail server', () => {
+  it('answers "working…" at once and updates the clicked card when the mail is sent', async () => {
+    // Any mail takes longer than 1 ms: the bot must not keep Teams waiting.
+    const slow = await startBotHarness({}, { answerWithinMs: 1 });
+    try {
+      const admin = slow.user({ teamsTenantId: HOSTING_TEAMS_TENANT });
+      await signedIn(admin, HOSTING.admin.upn);
+      const [formCall] = await admin.say('mail info');
+      const send = button(cardOf(formCall!), /^Reset$/);
+      const answer = await admin.execute('mail.send', { ...send.data, address: 'info@mijnsynergy.nl', language: 'en' }, formCall!.id);
+      expect(textOf(cardOf(answer))).toContain('Resetting and mailing for Info SBF');
+      const update = await slow.connector.waitFor((c) => c.method === 'PUT' && c.activityId === formCall!.id);
+      expect(textOf(cardOf(update))).toMatch(/mailed to in…@mijnsynergy\.nl/);
+      const mail = await slow.h.smtp.waitForMessage();
+      passwordsSeen.push(/[A-HJ-NP-Za-km-z2-9]{4}(-[A-HJ-NP-Za-km-z2-9]{4}){3}/.exec(mail.text ?? '')![0]);
+      expect(JSON.stringify(slow.connector.calls)).not.toContain(passwordsSeen[passwordsSeen.length - 1]);
+    } finally {
+      await slow.close();
+    }
+  });
+});
+
+describe('history', () => {
+  it("shows the environment's recent audit entries for an employee", async () => {
+    const admin = b.user({ teamsTenantId: HOSTING_TEAMS_TENANT });
+    await signedIn(admin, HOSTING.admin.upn);
+    const card = only(await admin.say('history jmus'));
+    const shown = textOf(card);
+    expect(shown).toContain('sbf_jmus');
+    expect(shown).toContain(HOSTING.admin.upn);
+    expect(shown).not.toContain('sbf_info');
+  });
+});

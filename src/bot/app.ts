@@ -10,6 +10,7 @@ import type { Logger } from '../log/logger.js';
 import { callerOf, languageOf, type Caller } from './caller.js';
 import { parseCardAction } from './card-actions.js';
 import * as cards from './cards.js';
+import { TEXTS } from './texts.js';
 import { assertCallerAllowed, handleExecute, handleMessage, handleTaskFetch, type BotDeps, type Card } from './handlers.js';
 
 export function createAdapter(config: Config, log: Logger): TeamsAdapter {
@@ -117,12 +118,12 @@ export function createBotApplication(adapter: TeamsAdapter, config: Config, deps
 
   app.taskModules.fetch(/^[a-z.]+$/, async (context) => {
     const admitted = admit(context);
-    if (!admitted.ok) return { title: 'Password Reset', card: admitted.card };
+    if (!admitted.ok) return { title: TEXTS.en.chat.dialogTitle, card: admitted.card };
     const { caller } = admitted;
     const action = parseCardAction(context.activity.value?.data);
     if (!action) {
       const card = cards.messageCard(caller.language, { kind: 'error', text: new AppError('CARD_NOT_VALID').userMessage(caller.language) });
-      return { title: 'Password Reset', card };
+      return { title: TEXTS[caller.language].chat.dialogTitle, card };
     }
     const replaceChatCard = async (card: Card) => {
       const cardId = context.activity.replyToId;

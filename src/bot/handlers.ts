@@ -20,6 +20,7 @@ import type { Caller } from './caller.js';
 import type { CardAction } from './card-actions.js';
 import * as cards from './cards.js';
 import { parseCommand } from './commands.js';
+import { fill, TEXTS } from './texts.js';
 
 export type Card = ReturnType<typeof cards.messageCard>;
 export type TaskResponse = ReturnType<typeof cards.passwordDialog>;
@@ -193,7 +194,7 @@ export async function handleMessage(deps: BotDeps, caller: Caller, text: string)
         return cards.signInCard(caller.language, {});
       case 'signout':
         await deps.sessions.end(caller.teamsTenantId, caller.aadObjectId);
-        return cards.messageCard(caller.language, { kind: 'info', text: caller.language === 'nl' ? 'U bent afgemeld.' : 'You are signed out.' });
+        return cards.messageCard(caller.language, { kind: 'info', text: TEXTS[caller.language].chat.signedOut });
       case 'env': {
         const session = await sessionOf(deps, caller);
         if (!command.environment) return pickerFor(deps, caller, session);
@@ -241,13 +242,12 @@ export async function handleMessage(deps: BotDeps, caller: Caller, text: string)
 }
 
 function incompleteText(language: Language, command: 'find' | 'reset' | 'mail'): string {
-  const examples = { find: 'find mus', reset: 'reset jmus', mail: 'mail jmus' };
-  return language === 'nl' ? `Noem ook een medewerker, bijvoorbeeld: ${examples[command].replace('find', 'zoek')}` : `Name an employee too, for example: ${examples[command]}`;
+  const t = TEXTS[language].chat;
+  return fill(t.incomplete, { example: t.incompleteExamples[command] });
 }
 
 function environmentChosenCard(caller: Caller, tenant: Tenant): Card {
-  const text = caller.language === 'nl' ? `U werkt nu in de omgeving ${tenant.name}. Typ "lijst" of "reset <naam>".` : `You are now working in ${tenant.name}. Type "list" or "reset <name>".`;
-  return cards.messageCard(caller.language, { kind: 'info', text });
+  return cards.messageCard(caller.language, { kind: 'info', text: fill(TEXTS[caller.language].chat.environmentChosen, { environment: tenant.name }) });
 }
 
 // ---------------------------------------------------------------- sign-in
@@ -367,8 +367,7 @@ async function sendMail(
   clearTimeout(timer);
   if (first !== 'slow') return first;
   void run.then((card) => later(card)).catch((error: unknown) => deps.log.error({ code: 'CARD_UPDATE_FAILED', cause: String(error) }, 'could not update the card'));
-  const text = caller.language === 'nl' ? `Bezig met resetten en mailen voor ${person.displayName}…` : `Resetting and mailing for ${person.displayName}…`;
-  return cards.messageCard(caller.language, { kind: 'info', text });
+  return cards.messageCard(caller.language, { kind: 'info', text: fill(TEXTS[caller.language].chat.working, { name: person.displayName }) });
 }
 
 function mailOutcome(deps: BotDeps, caller: Caller, result: MailResult): Card {
@@ -391,7 +390,7 @@ function mailOutcome(deps: BotDeps, caller: Caller, result: MailResult): Card {
 
 function dialogMessage(deps: BotDeps, caller: Caller, error: unknown): TaskResponse {
   const card = errorCard(deps, caller, error);
-  return { task: { type: 'continue', value: { title: caller.language === 'nl' ? 'Wachtwoord resetten' : 'Reset password', card } } } as TaskResponse;
+  return { task: { type: 'continue', value: { title: TEXTS[caller.language].chat.dialogTitle, card } } } as TaskResponse;
 }
 
 /**
@@ -419,7 +418,7 @@ export async function handleTaskFetch(deps: BotDeps, caller: Caller, action: Car
     throw new AppError('CARD_NOT_VALID');
   } catch (error) {
     if (error instanceof AppError && error.code === 'SIGN_IN_REQUIRED') {
-      return { task: { type: 'continue', value: { title: 'Sign in', card: cards.signInCard(caller.language, {}) } } } as TaskResponse;
+      return { task: { type: 'continue', value: { title: TEXTS[caller.language].chat.dialogTitle, card: cards.signInCard(caller.language, {}) } } } as TaskResponse;
     }
     return dialogMessage(deps, caller, error);
   }

@@ -129,6 +129,14 @@ const EN = {
     ],
     footer: '<user> is a pre-Windows name (jmus or sbf_jmus), a UPN, an e-mail address or a name.',
   },
+  chat: {
+    signedOut: 'You are signed out.',
+    environmentChosen: 'You are now working in {environment}. Type "list" or "reset <name>".',
+    incomplete: 'Name an employee too, for example: {example}',
+    incompleteExamples: { find: 'find mus', reset: 'reset jmus', mail: 'mail jmus' },
+    working: 'Resetting and mailing for {name}…',
+    dialogTitle: 'Password Reset',
+  },
   history: {
     title: 'Recent activity in {environment}',
     empty: 'Nothing recorded yet.',
@@ -274,6 +282,14 @@ const NL: Texts = {
     ],
     footer:
       '<gebruiker> is een pre-Windows-naam (jmus of sbf_jmus), een UPN, een e-mailadres of een naam. De Engelse opdrachten (list, find, signin, signout, env, history) werken ook.',
+  },
+  chat: {
+    signedOut: 'U bent afgemeld.',
+    environmentChosen: 'U werkt nu in de omgeving {environment}. Typ "lijst" of "reset <naam>".',
+    incomplete: 'Noem ook een medewerker, bijvoorbeeld: {example}',
+    incompleteExamples: { find: 'zoek mus', reset: 'reset jmus', mail: 'mail jmus' },
+    working: 'Bezig met resetten en mailen voor {name}…',
+    dialogTitle: 'Wachtwoord resetten',
   },
   history: {
     title: 'Recente activiteit in {environment}',

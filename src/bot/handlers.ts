@@ -111,10 +111,19 @@ function binding(caller: Caller, w: Working, targetGuid: string, purpose: NonceB
   };
 }
 
-async function consumeNonce(deps: BotDeps, nonce: string, bound: NonceBinding): Promise<void> {
+/** A card button works once, for the admin, environment and employee it was shown for; refusals are audited. */
+async function consumeNonce(deps: BotDeps, w: Working, nonce: string, bound: NonceBinding): Promise<void> {
   const result = await deps.nonces.consume(nonce, bound);
   if (result === 'ok') return;
   const code = result === 'used' ? 'CARD_ALREADY_USED' : result === 'expired' ? 'CARD_EXPIRED' : 'CARD_NOT_VALID';
+  await deps.core.audit.record({
+    environment: w.tenant.key,
+    admin: { dn: w.admin.identity.dn, upn: w.admin.identity.upn, teamsId: bound.aadObjectId },
+    target: { dn: null, sam: null, guid: bound.targetGuid },
+    action: bound.purpose,
+    outcome: 'refused',
+    errorCode: code,
+  });
   throw new AppError(code);
 }
 
@@ -352,7 +361,7 @@ async function sendMail(
     const message = error instanceof AppError ? error.userMessage(caller.language) : String(error);
     return mailFormCard(deps, caller, w, person, data.address.slice(0, 320), data.language, message, data.nonce);
   }
-  await consumeNonce(deps, data.nonce, binding(caller, w, data.guid, 'mail'));
+  await consumeNonce(deps, w, data.nonce, binding(caller, w, data.guid, 'mail'));
 
   const run = mailPassword(w.admin, w.tenant, { guid: data.guid }, data.address, data.language, deps.core).then(
     (result) => mailOutcome(deps, caller, result),
@@ -401,7 +410,7 @@ export async function handleTaskFetch(deps: BotDeps, caller: Caller, action: Car
   try {
     if (action.verb === 'reset') {
       const w = await working(deps, caller);
-      await consumeNonce(deps, action.data.nonce, binding(caller, w, action.data.guid, 'reset'));
+      await consumeNonce(deps, w, action.data.nonce, binding(caller, w, action.data.guid, 'reset'));
       const { person, password } = await resetPassword(w.admin, w.tenant, { guid: action.data.guid }, deps.core);
       await replaceChatCard(cards.resetDoneCard(caller.language, { person, at: new Date(), timeZone: caller.timeZone })).catch((error: unknown) =>
         deps.log.warn({ code: 'CARD_UPDATE_FAILED', cause: String(error) }, 'reset done; the chat card was not updated'),

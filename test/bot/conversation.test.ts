@@ -181,6 +181,8 @@ describe('card data is untrusted', () => {
     // Their own valid nonce, with Hosting's jmus as the target.
     const forged = dialogCardOf(await acme.taskFetch({ ...reset.data, guid: jmusGuid }));
     expect(textOf(forged)).toContain('This card is not valid for you');
+    const [refusal] = await b.h.core.audit.recent({ environment: 'acme', limit: 1 });
+    expect(refusal).toMatchObject({ action: 'reset', outcome: 'refused', errorCode: 'CARD_NOT_VALID', target: { guid: jmusGuid } });
     // An extra field (a DN) is refused by the schema.
     const withDn = dialogCardOf(await acme.taskFetch({ ...reset.data, dn: HOSTING.jmus.dn }));
     expect(textOf(withDn)).toContain('This card is not valid for you');

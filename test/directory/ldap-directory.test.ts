@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError } from '../../src/errors/catalog.js';
 import { LdapDirectory, ldapDirectoryOptions } from '../../src/directory/ldap-directory.js';
 import type { Person } from '../../src/directory/directory.js';
 import { loadConfig } from '../../src/config/config.js';
 import { resetPassword } from '../../src/reset/reset-password.js';
+import { caught } from '../support/errors.js';
 import { bindResult } from '../support/directory.js';
 import { ACME, bulkPerson, DC_IP, HOSTING, HOSTING_BULK_COUNT, LDAP_URL, SEED_PASSWORD } from '../support/fixtures.js';
 import { adminOf, startHarness, type Harness } from '../support/harness.js';
@@ -18,14 +18,6 @@ afterAll(async () => {
   await h.close();
 });
 
-async function caught(promise: Promise<unknown>): Promise<AppError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  return error as AppError;
-}
 
 /** A directory built from the harness settings with some replaced, as an operator would configure it. */
 function directoryWith(overrides: Record<string, string | undefined>): LdapDirectory {

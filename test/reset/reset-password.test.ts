@@ -1,8 +1,8 @@
 import { writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AppError } from '../../src/errors/catalog.js';
 import { mailPassword, resetPassword, type TargetRef } from '../../src/reset/reset-password.js';
+import { caught } from '../support/errors.js';
 import { bindResult, restoreSeedPassword, setDomainAttribute } from '../support/directory.js';
 import { ACME, HOSTING, SEED_PASSWORD } from '../support/fixtures.js';
 import { adminOf, everythingUnder, startHarness, type Harness } from '../support/harness.js';
@@ -31,14 +31,6 @@ afterAll(async () => {
   await h.close();
 });
 
-async function caught(promise: Promise<unknown>): Promise<AppError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  return error as AppError;
-}
 
 function passwordIn(text: string): string {
   const match = /[A-HJ-NP-Za-km-z2-9]{4}(-[A-HJ-NP-Za-km-z2-9]{1,4}){2,}/.exec(text);

@@ -26,6 +26,21 @@ export interface ServerParts {
   readonly extend?: (server: restify.Server) => void;
 }
 
+function isLoopbackName(host: string): boolean {
+  return host === 'localhost' || host === '[::1]' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** Host header and serviceUrl both name this machine. */
+function isLocalRequest(hostHeader: string | undefined, serviceUrl: unknown): boolean {
+  try {
+    const host = new URL(`http://${hostHeader ?? ''}`).hostname;
+    const service = typeof serviceUrl === 'string' ? new URL(serviceUrl).hostname : '';
+    return isLoopbackName(host) && isLoopbackName(service);
+  } catch {
+    return false;
+  }
+}
+
 async function check(work: () => Promise<void>): Promise<'ok' | 'unreachable'> {
   try {
     await work();
@@ -41,6 +56,13 @@ export async function startServer(parts: ServerParts, port = parts.config.bot.po
   server.use(restify.plugins.bodyParser({ maxBodySize: 256 * 1024, mapParams: false }));
 
   server.post('/api/messages', async (req, res) => {
+    // Local mode checks no token: accept only what a local client on this machine sends (no DNS
+    // rebinding from a web page, no replies to a service URL elsewhere).
+    if (config.bot.unauthenticated && !isLocalRequest(req.headers.host, (req.body as { serviceUrl?: unknown } | undefined)?.serviceUrl)) {
+      log.warn({ code: 'NOT_LOCAL_REQUEST' }, 'refused a non-local request in unauthenticated mode');
+      res.send(403, { error: 'only local requests in unauthenticated mode' });
+      return;
+    }
     await adapter.process(req, res, async (context) => {
       await app.run(context);
     });
@@ -55,7 +77,8 @@ export async function startServer(parts: ServerParts, port = parts.config.bot.po
   parts.extend?.(server);
 
   server.on('restifyError', (req, res, error, callback) => {
-    log.warn({ code: 'HTTP_ERROR', method: req.method, path: req.getPath(), status: res.statusCode, name: error.name }, 'request failed');
+    const status = (error as { statusCode?: number }).statusCode ?? res.statusCode;
+    log.warn({ code: 'HTTP_ERROR', method: req.method, path: req.getPath(), status, name: error.name }, 'request failed');
     callback();
   });
 

@@ -1,6 +1,7 @@
 /** The bot's HTTP side: authentication of Teams requests, the health check, and start-up refusals. */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { HOSTING_TEAMS_TENANT } from '../support/harness.js';
@@ -8,6 +9,18 @@ import { startBotHarness } from '../support/bot-harness.js';
 
 const INDEX = fileURLToPath(new URL('../../dist/src/index.js', import.meta.url));
 const BOT = { BOT_ID: '33333333-3333-4333-8333-333333333333', BOT_PASSWORD: 'not-a-real-secret', BOT_TENANT_ID: '44444444-4444-4444-8444-444444444444' };
+
+/** fetch() will not send another Host header; a DNS-rebinding page would. */
+function postWithHost(url: string, host: string, body: unknown): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, { method: 'POST', headers: { host, 'content-type': 'application/json' } }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    request.on('error', reject);
+    request.end(JSON.stringify(body));
+  });
+}
 
 function run(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
@@ -25,6 +38,21 @@ describe('the HTTP endpoint', () => {
       const result = await user.post({ type: 'message', text: 'list', channelId: 'msteams', serviceUrl: b.connector.url, conversation: { id: 'x', conversationType: 'personal', tenantId: HOSTING_TEAMS_TENANT }, from: { id: 'u', aadObjectId: user.aadObjectId } });
       expect(result.status).toBe(401);
       expect(b.connector.calls).toEqual([]);
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('in unauthenticated local mode, refuses requests that do not come from this machine', async () => {
+    const b = await startBotHarness();
+    try {
+      const user = b.user({ teamsTenantId: HOSTING_TEAMS_TENANT });
+      const activity = { type: 'message', text: 'help', channelId: 'msteams', conversation: { id: 'x', conversationType: 'personal', tenantId: HOSTING_TEAMS_TENANT }, from: { id: 'u', aadObjectId: user.aadObjectId } };
+      expect((await user.post({ ...activity, serviceUrl: 'https://attacker.example/' })).status).toBe(403);
+      expect(await postWithHost(`${b.bot.url}/api/messages`, 'evil.example:3978', { ...activity, serviceUrl: b.connector.url })).toBe(403);
+      expect(b.connector.calls).toEqual([]);
+      expect((await user.post({ ...activity, serviceUrl: b.connector.url })).status).toBe(200);
+      expect(b.connector.calls).toHaveLength(1);
     } finally {
       await b.close();
     }

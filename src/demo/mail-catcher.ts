@@ -11,20 +11,12 @@
 import type { AddressInfo } from 'node:net';
 import { simpleParser, type AddressObject } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import type { OutboxMail } from '../playground/playground.js';
 
 export const DEFAULT_MAIL_CATCHER_PORT = 2525;
 
-/** One caught mail, as the outbox shows it. */
-export interface CaughtMail {
-  /** 1, 2, 3… in order of arrival. */
-  readonly id: number;
-  /** ISO 8601. */
-  readonly receivedAt: string;
-  readonly from: string;
-  /** The To header's addresses, or the envelope's recipients when it has none. */
-  readonly to: readonly string[];
-  readonly subject: string;
-  readonly text: string;
+/** One caught mail: what the outbox shows, and its Message-ID. */
+export interface CaughtMail extends OutboxMail {
   readonly messageId: string | null;
 }
 

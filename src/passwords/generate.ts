@@ -3,7 +3,7 @@
  * it once and must change it at the next sign-in.
  *
  * Everything random comes from node:crypto. `randomInt` draws by rejection internally, so each
- * character is exactly uniform; `Math.random` or `byte % 56` would be predictable or biased.
+ * character is exactly uniform; a non-cryptographic generator or `byte % 56` would be predictable or biased.
  */
 import { randomInt } from 'node:crypto';
 

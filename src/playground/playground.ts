@@ -22,9 +22,12 @@ import type { Config } from '../config/config.js';
 
 /** A mail as the outbox lists it (src/demo/mail-catcher.ts keeps them). */
 export interface OutboxMail {
+  /** 1, 2, 3… in order of arrival. */
   readonly id: number;
+  /** ISO 8601. */
   readonly receivedAt: string;
   readonly from: string;
+  /** The To header's addresses, or the envelope's recipients when it has none. */
   readonly to: readonly string[];
   readonly subject: string;
   readonly text: string;

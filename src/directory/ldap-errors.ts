@@ -46,6 +46,7 @@ export function adDataCode(error: unknown): string | undefined {
 /** AD's own, readable reason from a constraint violation, without the leading hex code. */
 export function adReason(error: Error): string {
   const text = error.message
+    .replace(/\s*Code: 0x[0-9a-f]+\s*$/i, '') // ldapts appends the result code
     .replace(/^[0-9A-F]{8}:\s*/i, '')
     .replace(/^(Constraint violation|Unwilling to perform)\s*-\s*/i, '')
     .replace(/\s+/g, ' ')

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { parseCommand } from '../../src/bot/commands.js';
+
+describe('commands typed in the chat', () => {
+  it.each([
+    ['help', { name: 'help' }],
+    ['HULP', { name: 'help' }],
+    ['list', { name: 'list', page: 1 }],
+    ['Lijst 3', { name: 'list', page: 3 }],
+    ['list zero', { name: 'list', page: 1 }],
+    ['find mus', { name: 'find', text: 'mus' }],
+    ['zoek Joman Mus', { name: 'find', text: 'Joman Mus' }],
+    ['reset jmus', { name: 'reset', user: 'jmus' }],
+    ['RESET  Joman   Mus', { name: 'reset', user: 'Joman Mus' }],
+    ['<at>Password Reset</at> reset jmus', { name: 'reset', user: 'jmus' }],
+    ['mail jmus', { name: 'mail', user: 'jmus' }],
+    ['mail jmus prive@example.org', { name: 'mail', user: 'jmus', address: 'prive@example.org' }],
+    ['mail jmus prive@example.org EN', { name: 'mail', user: 'jmus', address: 'prive@example.org', language: 'en' }],
+    ['mail Joman Mus nl', { name: 'mail', user: 'Joman Mus', language: 'nl' }],
+    ['signin', { name: 'signin' }],
+    ['aanmelden', { name: 'signin' }],
+    ['afmelden', { name: 'signout' }],
+    ['env', { name: 'env' }],
+    ['omgeving Acme', { name: 'env', environment: 'Acme' }],
+    ['history', { name: 'history' }],
+    ['geschiedenis jmus', { name: 'history', user: 'jmus' }],
+    ['reset', { name: 'incomplete', command: 'reset' }],
+    ['hello there', { name: 'unknown', word: 'hello' }],
+  ])('reads %j', (text, command) => {
+    expect(parseCommand(text)).toEqual(command);
+  });
+});

@@ -192,6 +192,19 @@ describe('card data is untrusted', () => {
     expect(await bindResult(HOSTING.jmus.upn, SEED_PASSWORD)).toBe('ok');
   });
 
+  it("does nothing with another Teams user's card, which still works for its owner", async () => {
+    const owner = b.user({ teamsTenantId: HOSTING_TEAMS_TENANT });
+    const other = b.user({ teamsTenantId: HOSTING_TEAMS_TENANT });
+    await signedIn(owner, HOSTING.admin.upn);
+    await signedIn(other, HOSTING.admin.upn);
+    const reset = button(only(await owner.say('reset jmus')), /^Reset$/);
+    const borrowed = dialogCardOf(await other.taskFetch(reset.data));
+    expect(textOf(borrowed)).toContain('This card is not valid for you');
+    expect(await bindResult(HOSTING.jmus.upn, SEED_PASSWORD)).toBe('ok');
+    const own = dialogCardOf(await owner.taskFetch(reset.data));
+    expect(await bindResult(HOSTING.jmus.upn, passwordOnDialog(own))).toBe('773');
+  });
+
   it('resets once and mails once when the same button arrives twice, and twice at once', async () => {
     const admin = b.user({ teamsTenantId: HOSTING_TEAMS_TENANT });
     await signedIn(admin, HOSTING.admin.upn);

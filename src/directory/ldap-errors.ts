@@ -9,6 +9,7 @@ import {
   UnwillingToPerformError,
 } from 'ldapts';
 import { AppError } from '../errors/catalog.js';
+import { UNREACHABLE_SOCKET_CODES } from '../errors/network.js';
 
 const TLS_ERROR_CODES = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
@@ -26,16 +27,6 @@ const TLS_ERROR_CODES = new Set([
   'EPROTO',
 ]);
 
-const NETWORK_ERROR_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EPIPE',
-]);
 
 /** AD puts a hex code such as `0000052D` or `data 773` into the diagnostic message. */
 export function adDataCode(error: unknown): string | undefined {
@@ -85,7 +76,7 @@ export function toDirectoryError(error: unknown): AppError {
   if (error instanceof ResultCodeError) return new AppError('DIRECTORY_ERROR', { cause: error });
   if (isTlsFailure(error)) return new AppError('DIRECTORY_TLS_FAILED', { cause: error });
   const code = errorCode(error);
-  if ((code && NETWORK_ERROR_CODES.has(code)) || (error instanceof Error && /timeout|timed out|connect/i.test(error.message))) {
+  if ((code && UNREACHABLE_SOCKET_CODES.has(code)) || (error instanceof Error && /timeout|timed out|connect/i.test(error.message))) {
     return new AppError('DIRECTORY_UNREACHABLE', { cause: error });
   }
   return new AppError('DIRECTORY_ERROR', { cause: error });

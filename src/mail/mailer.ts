@@ -12,6 +12,7 @@
 import nodemailer from 'nodemailer';
 import type { NodemailerError, SMTPTransportOptions } from 'nodemailer';
 import { AppError, isAppError } from '../errors/catalog.js';
+import { UNREACHABLE_SOCKET_CODES } from '../errors/network.js';
 import { parseMailAddress } from './address.js';
 
 export interface OutgoingMail {
@@ -176,19 +177,7 @@ const TLS_CODE =
 /** Last resort for a socket error whose code was replaced: Node's messages for TLS failures. */
 const TLS_MESSAGE = /certificate|self[- ]signed|\bTLS\b|\bSSL\b|handshake|wrong version number/i;
 /** Node / nodemailer codes of a server that cannot be reached. */
-const UNREACHABLE_CODES = new Set([
-  'ECONNECTION',
-  'ETIMEDOUT',
-  'EDNS',
-  'ESOCKET',
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-]);
+const UNREACHABLE_CODES = new Set(['ECONNECTION', 'EDNS', 'ESOCKET', ...UNREACHABLE_SOCKET_CODES]);
 /** Nodemailer codes of a server that answered but said no. */
 const REFUSAL_CODES = new Set(['EENVELOPE', 'EMESSAGE', 'EAUTH', 'ENOAUTH', 'EPROTOCOL', 'EREQUIRETLS']);
 

@@ -268,8 +268,8 @@ export function playgroundRoutes(options: PlaygroundOptions): PlaygroundRoutes {
     server.post('/playground/connector/v3/conversations/:conversationId/activities', post);
     server.post('/playground/connector/v3/conversations/:conversationId/activities/:activityId', post);
 
-    server.put(
-      '/playground/connector/v3/conversations/:conversationId/activities/:activityId',
+    // Card updates and deletions: the page changes the card it shows in place.
+    const change = (event: 'update' | 'delete') =>
       local(async (req, res) => {
         const conversationId = conversationParam(req);
         const id = activityParam(req);
@@ -277,24 +277,12 @@ export function playgroundRoutes(options: PlaygroundOptions): PlaygroundRoutes {
           res.send(400, { error: 'not a conversation or activity id' });
           return;
         }
-        push(conversationId, 'update', { ...bodyOf(req), id });
-        res.send(200, { id });
-      }),
-    );
-
-    server.del(
-      '/playground/connector/v3/conversations/:conversationId/activities/:activityId',
-      local(async (req, res) => {
-        const conversationId = conversationParam(req);
-        const id = activityParam(req);
-        if (!conversationId || !id) {
-          res.send(400, { error: 'not a conversation or activity id' });
-          return;
-        }
-        push(conversationId, 'delete', { id });
-        res.send(200, {});
-      }),
-    );
+        push(conversationId, event, event === 'update' ? { ...bodyOf(req), id } : { id });
+        res.send(200, event === 'update' ? { id } : {});
+      });
+    const oneActivity = '/playground/connector/v3/conversations/:conversationId/activities/:activityId';
+    server.put(oneActivity, change('update'));
+    server.del(oneActivity, change('delete'));
   };
 
   return Object.assign(extend, {

@@ -1,10 +1,19 @@
 /**
- * Distinguished names parsed per RFC 4514, so that "is this DN inside that OU" is decided on
+ * Distinguished names parsed per RFC 4514 §3, so that "is this DN inside that OU" is decided on
  * parsed, normalised RDNs and never by a string suffix (`CN=x,OU=Hosting2,…` must not pass for
  * `OU=Hosting,…`, nor an escaped comma inside a value).
+ *
+ * Beyond RFC 4514 we tolerate spaces around `=`, `,` and `+`, as LDAPv2 (RFC 1779) DNs wrote them:
+ * AD returns DNs without them, but base DNs in the config are typed by people. We do not take over
+ * LDAPv2's `;` separator or quoted values: an unescaped `;` or `"` is a syntax error, so that a DN
+ * can never be read in two ways.
  */
 
-/** One RDN, normalised: attribute type and value lower-cased, escapes resolved. Multi-valued RDNs are sorted. */
+/**
+ * One RDN, normalised: attribute type lower-cased (known OIDs replaced by their short name), value
+ * unescaped, lower-cased (AD compares DNs case-insensitively), and escaped again in one canonical
+ * RFC 4514 §2.4 form, so `CN=a\+UID=b` stays distinct from `CN=a+UID=b`. Multi-valued RDNs are sorted.
+ */
 export type Rdn = string;
 
 export class DnSyntaxError extends Error {
@@ -14,77 +23,131 @@ export class DnSyntaxError extends Error {
   }
 }
 
-function decodeValue(raw: string): string {
-  const trimmed = raw.trim();
-  if (trimmed.startsWith('#')) return trimmed.toLowerCase(); // BER-encoded form, compared as written
-  let out = '';
-  const bytes: number[] = [];
-  const flushBytes = () => {
-    if (bytes.length) {
-      out += Buffer.from(bytes).toString('utf8');
-      bytes.length = 0;
-    }
-  };
-  for (let i = 0; i < trimmed.length; i++) {
-    const c = trimmed[i] as string;
-    if (c !== '\\') {
-      flushBytes();
-      out += c;
-      continue;
-    }
-    const next = trimmed.slice(i + 1, i + 3);
-    if (/^[0-9a-fA-F]{2}$/.test(next)) {
-      bytes.push(parseInt(next, 16));
-      i += 2;
-    } else if (i + 1 < trimmed.length) {
-      flushBytes();
-      out += trimmed[i + 1];
-      i += 1;
-    } else {
-      throw new DnSyntaxError('trailing backslash');
-    }
-  }
-  flushBytes();
-  return out.toLowerCase();
+/** RFC 4514 §3: the names an OID may be written for, so `2.5.4.3=x` equals `CN=x`. */
+const SHORT_NAMES: Readonly<Record<string, string>> = {
+  '2.5.4.3': 'cn',
+  '2.5.4.7': 'l',
+  '2.5.4.8': 'st',
+  '2.5.4.10': 'o',
+  '2.5.4.11': 'ou',
+  '2.5.4.6': 'c',
+  '2.5.4.9': 'street',
+  '0.9.2342.19200300.100.1.25': 'dc',
+  '0.9.2342.19200300.100.1.1': 'uid',
+};
+
+/** descr (RFC 4512) or numericoid: two or more numbers without leading zeros. */
+const ATTRIBUTE_TYPE = /[A-Za-z][A-Za-z0-9-]*|(?:0|[1-9]\d*)(?:\.(?:0|[1-9]\d*))+/y;
+const HEX_STRING = /#((?:[0-9A-Fa-f]{2})+)/y;
+const HEX_PAIR = /[0-9A-Fa-f]{2}/y;
+/** Characters that may follow a backslash as themselves (RFC 4514 `special`). */
+const ESCAPABLE = '"+,;<>\\ #=';
+/** Characters a value may only hold escaped (RFC 4514 excludes them from `stringchar`). */
+const NEEDS_ESCAPE = '";<>\0';
+
+// fatal: hex escapes must spell valid UTF-8; ignoreBOM: a leading U+FEFF is value, not a marker.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const encoder = new TextEncoder();
+
+function matchAt(pattern: RegExp, text: string, pos: number): RegExpExecArray | null {
+  pattern.lastIndex = pos;
+  return pattern.exec(text);
 }
 
-/** Splits on separators that are not escaped. */
-function splitUnescaped(input: string, separator: string): string[] {
-  const parts: string[] = [];
-  let current = '';
-  for (let i = 0; i < input.length; i++) {
-    const c = input[i] as string;
-    if (c === '\\') {
-      current += c + (input[i + 1] ?? '');
-      i += 1;
-    } else if (c === separator) {
-      parts.push(current);
-      current = '';
-    } else {
-      current += c;
-    }
-  }
-  parts.push(current);
-  return parts;
-}
-
-function parseAva(ava: string): string {
-  const eq = ava.indexOf('=');
-  if (eq <= 0) throw new DnSyntaxError('attribute without "="');
-  const type = ava.slice(0, eq).trim().toLowerCase();
-  if (!/^([a-z][a-z0-9-]*|\d+(\.\d+)*)$/.test(type)) throw new DnSyntaxError('bad attribute type');
-  return `${type}=${decodeValue(ava.slice(eq + 1))}`;
+/** RFC 4514 §2.4, so that equal values always produce equal strings and different ones never do. */
+function escapeValue(value: string): string {
+  return value
+    .replace(/["+,;<>\\]/g, '\\$&')
+    .replace(/\0/g, '\\00')
+    .replace(/^[ #]| $/g, '\\$&');
 }
 
 /** Parses a DN into normalised RDNs, most specific first. Throws DnSyntaxError. */
 export function parseDn(dn: string): Rdn[] {
-  if (dn.trim() === '') return [];
-  return splitUnescaped(dn, ',').map((rdn) =>
-    splitUnescaped(rdn, '+')
-      .map(parseAva)
-      .sort()
-      .join('+'),
-  );
+  let pos = 0;
+  const fail = (what: string): never => {
+    throw new DnSyntaxError(`${what} at character ${pos + 1} of the DN`);
+  };
+  // Only U+0020 is insignificant (RFC 4514); tabs and the like are value characters.
+  const skipSpaces = () => {
+    while (dn[pos] === ' ') pos++;
+  };
+
+  const readType = (): string => {
+    const match = matchAt(ATTRIBUTE_TYPE, dn, pos) ?? fail('expected an attribute type');
+    pos += match[0].length;
+    const type = match[0].toLowerCase();
+    return SHORT_NAMES[type] ?? type;
+  };
+
+  /** A leading `#` is a BER value in hex, compared as written but in lower case. */
+  const readHexString = (): string => {
+    const match = matchAt(HEX_STRING, dn, pos) ?? fail('expected an even number of hex digits after "#"');
+    pos += match[0].length;
+    skipSpaces();
+    if (pos < dn.length && dn[pos] !== ',' && dn[pos] !== '+') fail('unexpected character after a hex value');
+    return match[0].toLowerCase();
+  };
+
+  /** Reads up to an unescaped `,` or `+` or the end; the value is collected as UTF-8 bytes because hex escapes are bytes. */
+  const readString = (): string => {
+    const bytes: number[] = [];
+    let significant = 0; // byte length up to the last character that is not an unescaped space
+    while (pos < dn.length && dn[pos] !== ',' && dn[pos] !== '+') {
+      const c = String.fromCodePoint(dn.codePointAt(pos) as number);
+      if (c === '\\') {
+        const hex = matchAt(HEX_PAIR, dn, pos + 1);
+        const next = dn[pos + 1];
+        if (hex) {
+          bytes.push(parseInt(hex[0], 16));
+          pos += 3;
+        } else if (next !== undefined && ESCAPABLE.includes(next)) {
+          bytes.push(...encoder.encode(next));
+          pos += 2;
+        } else {
+          fail(next === undefined ? 'trailing backslash' : 'backslash before a character that needs no escape');
+        }
+        significant = bytes.length; // escaped characters count, even an escaped space
+      } else {
+        if (NEEDS_ESCAPE.includes(c)) fail(`unescaped ${JSON.stringify(c)}`);
+        bytes.push(...encoder.encode(c));
+        if (c !== ' ') significant = bytes.length;
+        pos += c.length;
+      }
+    }
+    try {
+      return utf8.decode(new Uint8Array(bytes.slice(0, significant)));
+    } catch {
+      return fail('hex escapes that are not UTF-8');
+    }
+  };
+
+  const readAva = (): string => {
+    skipSpaces();
+    const type = readType();
+    skipSpaces();
+    if (dn[pos] !== '=') fail('expected "="');
+    pos++;
+    skipSpaces();
+    const value = dn[pos] === '#' ? readHexString() : escapeValue(readString().toLowerCase());
+    return `${type}=${value}`;
+  };
+
+  skipSpaces();
+  if (pos === dn.length) return [];
+  const rdns: Rdn[] = [];
+  let avas: string[] = [];
+  for (;;) {
+    avas.push(readAva());
+    if (dn[pos] === '+') {
+      pos++;
+      continue;
+    }
+    rdns.push(avas.sort().join('+'));
+    avas = [];
+    if (pos === dn.length) return rdns;
+    pos++; // a ',': readAva stops only there, at a '+' or at the end
+  }
 }
 
 /** True when `dn` equals `base` or lies beneath it. */

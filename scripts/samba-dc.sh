@@ -9,8 +9,11 @@
 #   DC_ADMIN_PASSWORD    password of CORP\Administrator
 #   DC_SERVICE_PASSWORD  password of CN=svc-pwreset,CN=Users (the bot's service account)
 #   DC_SEED_PASSWORD     password of every seeded person
+#   DC_OWNER             optional: who runs this DC (any text); start records it, and provision
+#                        stops a running DC from DC_DIR only when it has the same owner
 #
-# provision wipes DC_DIR, provisions, writes its own smb.conf and TLS certificates (a CA of its
+# provision wipes DC_DIR (only a folder this script made, and never under a running DC that is
+# not its own: stop that first), provisions, writes its own smb.conf and TLS certificates (a CA of its
 # own; clients trust $DC_DIR/private/tls/ca.pem), seeds the people of test/support/fixtures.ts
 # (scripts/seed/seed-ldif.mjs) and delegates the reset on OU=Tenants to the service account.
 # Needs: samba-ad-dc samba-ad-provision ldb-tools ldap-utils openssl, and node.
@@ -37,6 +40,7 @@ DC_IP=${DC_IP:-127.0.0.1}
 DC_ADMIN_PASSWORD=${DC_ADMIN_PASSWORD:-Dc-Admin-Pass-2026!}
 DC_SERVICE_PASSWORD=${DC_SERVICE_PASSWORD:-Svc-Reset-Pass-2026!}
 DC_SEED_PASSWORD=${DC_SEED_PASSWORD:-Seed-Pass-2026!}
+DC_OWNER=${DC_OWNER:-}
 START_TIMEOUT=${START_TIMEOUT:-30}
 
 die() { echo "samba-dc: $*" >&2; exit 1; }
@@ -200,8 +204,14 @@ protect_privileged_accounts() {
 cmd_provision() {
   need samba-tool ldbmodify ldbsearch openssl node
   if pid=$(running_pid); then
-    log "a DC from $DC_DIR is running (pid $pid): stopping it first"
-    cmd_stop
+    local owner=''
+    [[ -f "$OWNER_FILE" ]] && owner=$(<"$OWNER_FILE")
+    if [[ -n "$DC_OWNER" && "$owner" == "$DC_OWNER" ]]; then
+      log "our DC from $DC_DIR is running (pid $pid): stopping it first"
+      cmd_stop
+    else
+      die "a DC from $DC_DIR is running (pid $pid${owner:+, owner $owner}) that is not ours: not provisioning over it (stop it first: '$0 stop')"
+    fi
   fi
   if [[ -d "$DC_DIR" ]] && [[ -n "$(ls -A "$DC_DIR")" ]] && [[ ! -f "$MARKER" ]]; then
     die "$DC_DIR exists, is not empty and was not made by this script: not wiping it"
@@ -248,6 +258,7 @@ cmd_start() {
   setsid samba -s "$SMB_CONF" -i -M single --debug-stdout </dev/null >>"$LOG_FILE" 2>&1 &
   local pid=$!
   echo "$pid" >"$PID_FILE"
+  if [[ -n "$DC_OWNER" ]]; then printf '%s\n' "$DC_OWNER" >"$OWNER_FILE"; else rm -f "$OWNER_FILE"; fi
   local deadline=$((t0 + START_TIMEOUT * 1000))
   until ldaps_answers; do
     if ! kill -0 "$pid" 2>/dev/null; then
@@ -268,7 +279,7 @@ cmd_start() {
 cmd_stop() {
   local pid
   if ! pid=$(running_pid); then
-    rm -f "$PID_FILE"
+    rm -f "$PID_FILE" "$OWNER_FILE"
     log "not running ($DC_DIR)"
     return 0
   fi
@@ -282,7 +293,7 @@ cmd_stop() {
     log "pid $pid did not stop within 10 s: killing it"
     kill -KILL "$pid" 2>/dev/null || true
   fi
-  rm -f "$PID_FILE"
+  rm -f "$PID_FILE" "$OWNER_FILE"
   log "stopped (pid $pid)"
 }
 
@@ -303,6 +314,7 @@ cmd_status() {
 
 check_env
 PID_FILE="$DC_DIR/samba.pid"
+OWNER_FILE="$DC_DIR/samba.owner"
 LOG_FILE="$DC_DIR/samba.log"
 SMB_CONF="$DC_DIR/etc/smb.conf"
 SAM_LDB="$DC_DIR/private/sam.ldb"
@@ -315,7 +327,7 @@ start) cmd_start ;;
 stop) cmd_stop ;;
 status) cmd_status ;;
 *)
-  echo "usage: $0 provision|start|stop|status   (env: DC_DIR, DC_IP, DC_ADMIN_PASSWORD, DC_SERVICE_PASSWORD, DC_SEED_PASSWORD)" >&2
+  echo "usage: $0 provision|start|stop|status   (env: DC_DIR, DC_IP, DC_ADMIN_PASSWORD, DC_SERVICE_PASSWORD, DC_SEED_PASSWORD, DC_OWNER)" >&2
   exit 2
   ;;
 esac

@@ -2,30 +2,16 @@
  * What the test directory holds: the Samba AD DC that test/support/global-setup.ts provisions with
  * scripts/samba-dc.sh (seed in scripts/seed/). Test code names accounts through these constants only.
  */
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { BASE_DN } from './dc-accounts.js';
 
-/** Loopback address of the test DC (not 127.0.0.1, so a demo DC can run beside the tests). */
-export const DC_IP = '127.0.0.2';
-export const DC_DIR = join(tmpdir(), 'pwreset-test-dc');
-export const DC_CA_FILE = join(DC_DIR, 'private', 'tls', 'ca.pem');
-export const LDAPS_URL = `ldaps://${DC_IP}:636`;
-export const LDAP_URL = `ldap://${DC_IP}:389`;
+/** This run's DC: its loopback address and folder, chosen per run by global-setup.ts. */
+export { DC_CA_FILE, DC_DIR, DC_IP, LDAP_URL, LDAPS_URL } from './test-dc.js';
+export { BASE_DN, DOMAIN_ADMIN, SEED_PASSWORD, SERVICE_ACCOUNT } from './dc-accounts.js';
 
-export const BASE_DN = 'DC=corp,DC=test';
 export const NETBIOS = 'CORP';
 export const TENANTS_OU = `OU=Tenants,${BASE_DN}`;
 export const HOSTING_OU = `OU=Hosting,${TENANTS_OU}`;
 export const ACME_OU = `OU=Acme,${TENANTS_OU}`;
-
-export const DOMAIN_ADMIN = { dn: `CN=Administrator,CN=Users,${BASE_DN}`, password: 'Dc-Admin-Pass-2026!' };
-export const SERVICE_ACCOUNT = {
-  dn: `CN=svc-pwreset,CN=Users,${BASE_DN}`,
-  sam: 'svc-pwreset',
-  password: 'Svc-Reset-Pass-2026!',
-};
-/** The password every seeded person has before a test resets it. */
-export const SEED_PASSWORD = 'Seed-Pass-2026!';
 
 export interface SeedPerson {
   dn: string;

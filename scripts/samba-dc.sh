@@ -165,6 +165,13 @@ seed() {
     >/dev/null
 
   protect_privileged_accounts
+
+  # A privilege granted after that step, as if SDProp had not run since: the account keeps the
+  # DACL it inherits from its OU (see the seed's "late" phase).
+  DC_SEED_PASSWORD="$DC_SEED_PASSWORD" DC_SERVICE_PASSWORD="$DC_SERVICE_PASSWORD" \
+    node "$SCRIPT_DIR/seed/seed-ldif.mjs" late >"$DC_DIR/private/late.ldif"
+  ldb ldbmodify "$DC_DIR/private/late.ldif" >/dev/null
+  rm -f "$DC_DIR/private/late.ldif"
 }
 
 # Windows' SDProp gives every member of a privileged group adminCount=1 and the DACL of

@@ -17,14 +17,20 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   ACME,
   ACME_OU,
-  BASE_DN,
   bulkPerson,
   DC_CA_FILE,
   DOMAIN_ADMIN,
+  DOMAIN_ADMINS_GROUP_DN,
+  FABRIKAM,
+  FABRIKAM_OU,
+  FABRIKAM_TWIN_COUNT,
+  fabrikamTwin,
   HOSTING,
   HOSTING_BULK_COUNT,
   HOSTING_OU,
   LDAPS_URL,
+  PROVIDER_STAFF_GROUP_DN,
+  PROVIDER_SUPPORT_GROUP_DN,
   SEED_PASSWORD,
   SERVICE_ACCOUNT,
   type SeedPerson,
@@ -95,9 +101,49 @@ const hostingPeople: SeedPerson[] = [
   HOSTING.nomail,
   HOSTING.domainAdmin,
   HOSTING.neverExpires,
+  HOSTING.formerAdmin,
+  HOSTING.lateAdmin,
+  HOSTING.staff,
+  HOSTING.board,
+  HOSTING.admin2,
   ...Array.from({ length: HOSTING_BULK_COUNT }, (_, i) => bulkPerson(i + 1)),
 ];
 const acmePeople: SeedPerson[] = [ACME.admin, ACME.jdoe, ACME.jmus];
+const fabrikamPeople: SeedPerson[] = [
+  FABRIKAM.admin,
+  FABRIKAM.aaron,
+  FABRIKAM.zora,
+  FABRIKAM.trailingSpace,
+  FABRIKAM.comma,
+  FABRIKAM.hash,
+  FABRIKAM.plus,
+  ...Array.from({ length: FABRIKAM_TWIN_COUNT }, (_, i) => fabrikamTwin(i + 1)),
+];
+/** The only tenant people with adminCount=1: the protected Domain Admin and the orphaned one. */
+const withAdminCount = new Set<string>([HOSTING.domainAdmin.dn, HOSTING.formerAdmin.dn]);
+
+const GLOBAL_SECURITY_GROUP = '-2147483646';
+const GLOBAL_DISTRIBUTION_GROUP = '2';
+
+/** Resets a password as the service account (forcing a change), then puts the seed password back as the Domain Admin. */
+async function resetAsServiceAccountAndRestore(person: SeedPerson, temporary: string): Promise<void> {
+  const svc = await boundAs(SERVICE_ACCOUNT.dn, SERVICE_ACCOUNT.password);
+  try {
+    await svc.modify(person.dn, [replace('unicodePwd', unicodePwd(temporary)), replace('pwdLastSet', '0')]);
+    const withTemporary = await bindError(person.upn, temporary);
+    expect(withTemporary).toBeInstanceOf(InvalidCredentialsError);
+    expect((withTemporary as Error).message).toContain('data 773');
+  } finally {
+    const admin = await boundAs(DOMAIN_ADMIN.dn, DOMAIN_ADMIN.password);
+    await admin.modify(person.dn, [replace('unicodePwd', unicodePwd(SEED_PASSWORD)), replace('pwdLastSet', '-1')]);
+  }
+  expect(await bindError(person.upn, SEED_PASSWORD)).toBeUndefined();
+}
+
+async function tokenGroupsOf(c: Client, dn: string): Promise<string[]> {
+  const { searchEntries } = await c.search(dn, { scope: 'base', attributes: ['tokenGroups'], explicitBufferAttributes: ['tokenGroups'] });
+  return [searchEntries[0]?.['tokenGroups'] ?? []].flat().map((sid) => sidToString(sid as Buffer));
+}
 
 describe('the test Samba DC', () => {
   it('lets the service account bind over LDAPS', async () => {
@@ -109,12 +155,13 @@ describe('the test Samba DC', () => {
     for (const [ou, expected] of [
       [HOSTING_OU, hostingPeople],
       [ACME_OU, acmePeople],
+      [FABRIKAM_OU, fabrikamPeople],
     ] as const) {
       const { searchEntries } = await c.search(ou, {
         filter: new AndFilter({
           filters: [new EqualityFilter({ attribute: 'objectCategory', value: 'person' }), new EqualityFilter({ attribute: 'objectClass', value: 'user' })],
         }),
-        attributes: ['sAMAccountName', 'userPrincipalName', 'mail', 'displayName', 'userAccountControl'],
+        attributes: ['sAMAccountName', 'userPrincipalName', 'mail', 'displayName', 'userAccountControl', 'adminCount'],
       });
       const found = searchEntries
         .map((e) => ({
@@ -128,6 +175,7 @@ describe('the test Samba DC', () => {
       expect(found).toEqual([...expected].sort((a, b) => a.dn.localeCompare(b.dn)));
       for (const e of searchEntries) {
         expect(one(e['userAccountControl']), e.dn).toBe(e.dn === HOSTING.neverExpires.dn ? String(0x10200) : '512');
+        expect(one(e['adminCount']), e.dn).toBe(withAdminCount.has(e.dn) ? '1' : undefined);
       }
     }
 
@@ -137,17 +185,46 @@ describe('the test Samba DC', () => {
     });
     expect(computers.map((e) => [e.dn, one(e['sAMAccountName'])])).toEqual([[HOSTING.computer.dn, HOSTING.computer.sam]]);
 
-    const members = async (dn: string) => {
+    const members = async (dn: string, groupType = GLOBAL_SECURITY_GROUP) => {
       const { searchEntries } = await c.search(dn, { scope: 'base', attributes: ['member', 'groupType'] });
       const entry = searchEntries[0];
-      expect(one(entry?.['groupType']), dn).toBe('-2147483646');
-      return [entry?.['member'] ?? []].flat().map(String);
+      expect(one(entry?.['groupType']), dn).toBe(groupType);
+      return [entry?.['member'] ?? []].flat().map(String).sort();
     };
     expect(await members(HOSTING.adminGroupDn)).toEqual([HOSTING.helpdeskGroupDn]);
-    expect(await members(HOSTING.helpdeskGroupDn)).toEqual([HOSTING.admin.dn]);
+    expect(await members(HOSTING.helpdeskGroupDn)).toEqual([HOSTING.admin.dn, HOSTING.admin2.dn].sort());
+    expect(await members(HOSTING.boardGroupDn)).toEqual([HOSTING.board.dn]);
+    expect(await members(HOSTING.escalationGroupDn)).toEqual([HOSTING.lateAdmin.dn]);
+    expect(await members(PROVIDER_SUPPORT_GROUP_DN)).toEqual([HOSTING.staff.dn]);
+    expect(await members(PROVIDER_STAFF_GROUP_DN)).toEqual([PROVIDER_SUPPORT_GROUP_DN]);
     expect(await members(ACME.adminGroupDn)).toEqual([ACME.admin.dn]);
-    const { searchEntries: admins } = await c.search(`CN=Domain Admins,CN=Users,${BASE_DN}`, { scope: 'base', attributes: ['member'] });
-    expect([admins[0]?.['member'] ?? []].flat().map(String)).toContain(HOSTING.domainAdmin.dn);
+    expect(await members(FABRIKAM.adminGroupDn)).toEqual([FABRIKAM.admin.dn]);
+    expect(await members(FABRIKAM.mailingGroupDn, GLOBAL_DISTRIBUTION_GROUP)).toEqual([FABRIKAM.admin.dn]);
+    const domainAdmins = await members(DOMAIN_ADMINS_GROUP_DN);
+    expect(domainAdmins).toContain(HOSTING.domainAdmin.dn);
+    expect(domainAdmins).toContain(HOSTING.escalationGroupDn);
+  });
+
+  it('returns the DNs that need RFC 4514 escapes exactly as fixtures.ts spells them, and finds them by those DNs', async () => {
+    const c = await boundAs(SERVICE_ACCOUNT.dn, SERVICE_ACCOUNT.password);
+    expect(FABRIKAM.trailingSpace.dn).toBe(`CN=Zz Trailing\\ ,${FABRIKAM_OU}`);
+    expect(FABRIKAM.comma.dn).toBe(`CN=Vries\\, Piet de,${FABRIKAM_OU}`);
+    expect(FABRIKAM.hash.dn).toBe(`CN=\\#Hash Persoon,${FABRIKAM_OU}`);
+    expect(FABRIKAM.plus.dn).toBe(`CN=Plus\\+Min,${FABRIKAM_OU}`);
+    for (const [person, cn] of [
+      [FABRIKAM.trailingSpace, 'Zz Trailing '],
+      [FABRIKAM.comma, 'Vries, Piet de'],
+      [FABRIKAM.hash, '#Hash Persoon'],
+      [FABRIKAM.plus, 'Plus+Min'],
+    ] as const) {
+      const bySam = await c.search(FABRIKAM_OU, {
+        filter: new EqualityFilter({ attribute: 'sAMAccountName', value: person.sam }),
+        attributes: ['cn'],
+      });
+      expect(bySam.searchEntries.map((e) => [e.dn, one(e['cn'])])).toEqual([[person.dn, cn]]);
+      const byDn = await c.search(person.dn, { scope: 'base', attributes: ['sAMAccountName'] });
+      expect(byDn.searchEntries.map((e) => one(e['sAMAccountName']))).toEqual([person.sam]);
+    }
   });
 
   it('lets a person bind by UPN with the seed password', async () => {
@@ -190,6 +267,35 @@ describe('the test Samba DC', () => {
       svc.modify(HOSTING.domainAdmin.dn, [replace('unicodePwd', unicodePwd('Tijdelijk-Wachtwoord-43!')), replace('pwdLastSet', '0')]),
     ).rejects.toBeInstanceOf(InsufficientAccessError);
     expect(await bindError(HOSTING.domainAdmin.upn, SEED_PASSWORD)).toBeUndefined();
+  });
+
+  it('lets the service account reset the account with an orphaned adminCount (its DACL is inherited)', async () => {
+    await resetAsServiceAccountAndRestore(HOSTING.formerAdmin, 'Tijdelijk-Wachtwoord-44!');
+  });
+
+  it('lets the service account reset a Domain Admin that the protection step has not reached: only tokenGroups tell', async () => {
+    const svc = await boundAs(SERVICE_ACCOUNT.dn, SERVICE_ACCOUNT.password);
+    const { searchEntries } = await svc.search(HOSTING.lateAdmin.dn, { scope: 'base', attributes: ['adminCount'] });
+    expect(one(searchEntries[0]?.['adminCount'])).toBeUndefined();
+    const tokenGroups = await tokenGroupsOf(svc, HOSTING.lateAdmin.dn);
+    expect(tokenGroups).toContain(await sidOf(svc, HOSTING.escalationGroupDn));
+    expect(tokenGroups).toContain(await sidOf(svc, DOMAIN_ADMINS_GROUP_DN));
+    await resetAsServiceAccountAndRestore(HOSTING.lateAdmin, 'Tijdelijk-Wachtwoord-45!');
+  });
+
+  it("shows nested provider and board groups in a person's tokenGroups", async () => {
+    const svc = await boundAs(SERVICE_ACCOUNT.dn, SERVICE_ACCOUNT.password);
+    const staff = await tokenGroupsOf(svc, HOSTING.staff.dn);
+    expect(staff).toContain(await sidOf(svc, PROVIDER_SUPPORT_GROUP_DN));
+    expect(staff).toContain(await sidOf(svc, PROVIDER_STAFF_GROUP_DN));
+    expect(await tokenGroupsOf(svc, HOSTING.board.dn)).toContain(await sidOf(svc, HOSTING.boardGroupDn));
+    const admin2 = await tokenGroupsOf(svc, HOSTING.admin2.dn);
+    expect(admin2).toContain(await sidOf(svc, HOSTING.adminGroupDn));
+    // A distribution group is no security principal: it never appears in tokenGroups.
+    expect(await tokenGroupsOf(svc, FABRIKAM.admin.dn)).toEqual(
+      expect.arrayContaining([await sidOf(svc, FABRIKAM.adminGroupDn)]),
+    );
+    expect(await tokenGroupsOf(svc, FABRIKAM.admin.dn)).not.toContain(await sidOf(svc, FABRIKAM.mailingGroupDn));
   });
 
   it("lets the service account read a person's tokenGroups, nested groups included", async () => {

@@ -23,7 +23,7 @@ export interface Core extends ResetDeps {
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export function createCore(config: Config, log: Logger): Core {
-  const directory = new LdapDirectory(ldapDirectoryOptions(config), config.tenants);
+  const directory = new LdapDirectory(ldapDirectoryOptions(config), config.tenants, { protectedGroupDns: config.protectedGroupDns, log });
   const mailer = createSmtpMailer({
     url: config.smtp.url,
     from: config.smtp.from,

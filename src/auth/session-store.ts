@@ -47,6 +47,8 @@ const isoTime = z.string().datetime(); // UTC, `…Z`
 
 const identityFields = {
   dn: z.string().min(1),
+  guid: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
+  pwdLastSet: z.string().regex(/^-?\d{1,20}$/),
   upn: z.string().min(1).nullable(),
   sam: z.string().min(1),
   displayName: z.string(),

@@ -1,12 +1,16 @@
 /**
- * Limits failed sign-ins: at most `maxFailures` (5) per key within a sliding window of
+ * Limits sign-in attempts: at most `maxFailures` (5) per key within a sliding window of
  * `windowMinutes` (15). Kept in a lowdb file (`DATA_DIR/sign-in-failures.json`, owner-only), so a
  * restart does not reset it.
  *
- * Callers pass the keys of one attempt (see `signInKeys`): one for the Teams user, one for the
- * account tried. Before the bind: `isBlocked` (true once any key has `maxFailures` failures in the
- * window, so the 6th try is refused without reaching the directory); after a failed bind:
- * `recordFailure`; after a successful one: `clear`.
+ * An attempt is reserved *before* the directory is asked (`reserve`: check and count in one
+ * serialized step, so a burst of concurrent attempts cannot all pass the check before any is
+ * counted); a successful sign-in then `clear`s its keys. The keys of one attempt are made by
+ * `signInKeys`: the Teams user, and the admin account (by objectGUID) per Teams tenant.
+ *
+ * The file stays small: per key only the latest `maxFailures` times, and keys without a time in
+ * the window are dropped at every write. One process per file (several instances need a shared
+ * store).
  *
  * An unreadable file fails closed: every call throws (AppError INTERNAL) and the file is left for
  * an operator to inspect, rather than being read as "no failures". Entries that do not validate are
@@ -14,15 +18,18 @@
  */
 import { z } from 'zod';
 import { AppError } from '../errors/catalog.js';
-import { jsonFile } from '../storage/json-file.js';
+import { jsonFile, type JsonFileChange } from '../storage/json-file.js';
+
+export type Reservation = { readonly ok: true } | { readonly ok: false; readonly blocked: readonly string[] };
 
 export interface SignInLimiter {
-  /** True when any key already has `maxFailures` failures within the window. */
-  isBlocked(keys: string[]): Promise<boolean>;
-  /** Counts one failure against each key. */
-  recordFailure(keys: string[]): Promise<void>;
-  /** Forgets the failures of these keys (after a successful sign-in). */
-  clear(keys: string[]): Promise<void>;
+  /**
+   * In one step: when no key has `maxFailures` attempts within the window, counts one against
+   * each key ({ ok: true }); otherwise counts nothing and names the keys that are spent.
+   */
+  reserve(keys: readonly string[]): Promise<Reservation>;
+  /** Forgets the attempts of these keys (after a successful sign-in). */
+  clear(keys: readonly string[]): Promise<void>;
 }
 
 interface FailuresFile {
@@ -83,22 +90,18 @@ export function createLowdbSignInLimiter(options: {
   };
 
   return {
-    isBlocked: (keys) =>
-      guard(async () => {
-        const live = inWindow((await db.read()).failures, clock().getTime());
-        return keys.some((key) => (live.get(key)?.length ?? 0) >= maxFailures);
-      }),
-
-    recordFailure: (keys) =>
+    reserve: (keys) =>
       guard(() =>
-        db.update(({ failures }) => {
+        db.update(({ failures }): JsonFileChange<FailuresFile, Reservation> => {
           const now = clock();
           const live = inWindow(failures, now.getTime());
+          const blocked = [...new Set(keys)].filter((key) => (live.get(key)?.length ?? 0) >= maxFailures);
+          if (blocked.length > 0) return { result: { ok: false, blocked } };
           for (const key of new Set(keys)) {
-            // Only the latest `maxFailures` decide whether a key is blocked: older ones need not be kept.
+            // Only the latest `maxFailures` decide whether a key is spent: older ones need not be kept.
             live.set(key, [...(live.get(key) ?? []), now.toISOString()].slice(-maxFailures));
           }
-          return { result: undefined, next: toFile(live) };
+          return { result: { ok: true }, next: toFile(live) };
         }),
       ),
 
@@ -113,31 +116,16 @@ export function createLowdbSignInLimiter(options: {
   };
 }
 
-/**
- * The limiter keys of one sign-in attempt: the Teams user (`teams:<tenant>:<aadObjectId>`) and the
- * account tried (`account:<login>`), the login normalised as the directory resolves it
- * (src/directory/ldap-directory.ts): trimmed and lower-cased; with an `@` it is a UPN and kept
- * whole (`jmus@x.nl`); otherwise a `DOMAIN\` prefix is dropped (`CORP\jmus` → `jmus`).
- *
- * The UPN's local part is deliberately not added as a key: it is usually not the sAMAccountName
- * (`joman.mus@…` vs `sbf_jmus`), so it would not join the two forms of one account, and it would
- * join different accounts (`admin@a.nl`, `admin@b.nl`, or a sAMAccountName equal to another's local
- * part), letting failures against one customer's account block another's. So one account has two
- * account keys (sAMAccountName, UPN), each allowing `maxFailures` per window; the Teams key caps a
- * Teams user at `maxFailures` per window over every form, and AD's own lockout policy stays the
- * backstop.
- */
-export function signInKeys(teamsTenantId: string, aadObjectId: string, login: string): string[] {
-  const keys = [`teams:${teamsTenantId.toLowerCase()}:${aadObjectId.toLowerCase()}`];
-  const account = normaliseLogin(login);
-  if (account !== '') keys.push(`account:${account}`);
-  return keys;
+/** The Teams user's key: caps one Teams user over every name they try. */
+export function teamsUserKey(teamsTenantId: string, aadObjectId: string): string {
+  return `teams:${teamsTenantId.toLowerCase()}:${aadObjectId.toLowerCase()}`;
 }
 
-/** `CORP\jmus` → `jmus`; `JMus@X.nl` → `jmus@x.nl`; trimmed, NFC, lower-cased. */
-export function normaliseLogin(login: string): string {
-  const name = login.trim().normalize('NFC');
-  const backslash = name.indexOf('\\');
-  const account = name.includes('@') || backslash < 0 ? name : name.slice(backslash + 1);
-  return account.toLowerCase();
+/**
+ * The admin account's key, per Teams tenant: keyed on objectGUID (not on the spelling typed, so
+ * `CORP\\x`, `x` and the UPN share one budget), and scoped to the Teams tenant the attempt came
+ * from, so that nobody in another customer's Teams tenant can spend this admin's attempts.
+ */
+export function adminAccountKey(teamsTenantId: string, adminGuid: string): string {
+  return `admin:${teamsTenantId.toLowerCase()}:${adminGuid.toLowerCase()}`;
 }

@@ -51,13 +51,12 @@ export const vaultIdSchema = nonceSchema;
 /** As src/config/config.ts allows a tenant key. */
 export const tenantKeySchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/);
 export const MAX_SEARCH_LENGTH = 100;
-export const MAX_CURSOR_SEEN = 50;
 
 /** A PageCursor (src/directory/directory.ts) as it travels in a button. */
 export const pageCursorSchema = z
   .object({
     displayName: z.string().max(256),
-    seen: z.array(guidSchema).max(MAX_CURSOR_SEEN).readonly(),
+    guid: guidSchema,
   })
   .strict();
 

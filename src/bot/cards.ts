@@ -207,13 +207,12 @@ function personFacts(person: Person, environmentName: string, t: Texts) {
 // ---------------------------------------------------------------------------------------------
 // Cards
 
-export function signInCard(lang: Language, options: { error?: string; login?: string } = {}): AdaptiveCardAttachment {
+export function signInCard(lang: Language, options: { error?: string } = {}): AdaptiveCardAttachment {
   const error = clip(options.error ?? '', MAX_FREE_TEXT);
   return expand('sign-in', {
     t: TEXTS[lang].signIn,
     hasError: error !== '',
     error,
-    login: clip(options.login ?? '', 256),
     signin: buttonData('signin', {}),
   });
 }

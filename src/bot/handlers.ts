@@ -7,11 +7,13 @@
 import { randomBytes } from 'node:crypto';
 import type { NonceBinding, NonceStore } from '../auth/nonce-store.js';
 import type { PasswordVault } from '../auth/password-vault.js';
+import { assertStillAdmin } from '../auth/admin-check.js';
 import type { AdminSession, SessionStore } from '../auth/session-store.js';
-import { signInKeys, type SignInLimiter } from '../auth/sign-in-limiter.js';
+import { signIn as signInUseCase } from '../auth/sign-in.js';
+import type { SignInLimiter } from '../auth/sign-in-limiter.js';
 import type { Tenant } from '../config/config.js';
 import type { Core } from '../core.js';
-import type { PageCursor, Person } from '../directory/directory.js';
+import type { DirectoryConnection, PageCursor, Person } from '../directory/directory.js';
 import { AppError, type Language } from '../errors/catalog.js';
 import type { Logger } from '../log/logger.js';
 import { maskMailAddress, parseMailAddress } from '../mail/address.js';
@@ -34,6 +36,8 @@ export interface BotDeps {
   readonly log: Logger;
   /** How long a card action may take before the bot answers "working…" and updates the card later. */
   readonly answerWithinMs: number;
+  /** Every failed sign-in answers after at least this long. */
+  readonly signInFailureMinMs: number;
 }
 
 const PAGE_SIZE = 20;
@@ -78,6 +82,32 @@ async function working(deps: BotDeps, caller: Caller): Promise<Working> {
   return { session, tenant, admin: { identity: session.admin, teamsId: caller.aadObjectId } };
 }
 
+/** Runs `work` on one directory connection, after re-checking the admin on it. */
+function asAdmin<T>(deps: BotDeps, w: Working, work: (directory: DirectoryConnection) => Promise<T>): Promise<T> {
+  return deps.core.directory.withConnection(async (directory) => {
+    await assertStillAdmin(directory, w.session.admin, w.tenant);
+    return work(directory);
+  });
+}
+
+/** The admin failed a re-check: the session ends, the audit says why, and they must sign in again. */
+async function endSession(deps: BotDeps, caller: Caller, error: AppError): Promise<Card> {
+  const session = await deps.sessions.get(caller.teamsTenantId, caller.aadObjectId).catch(() => null);
+  await deps.sessions.end(caller.teamsTenantId, caller.aadObjectId);
+  await deps.core.audit
+    .record({
+      environment: session?.activeTenantKey ?? null,
+      admin: { dn: session?.admin.dn ?? null, upn: session?.admin.upn ?? null, teamsId: caller.aadObjectId },
+      action: 'sign-in',
+      outcome: 'refused',
+      errorCode: error.code,
+      detail: error.detail ?? null,
+    })
+    .catch((auditError: unknown) => deps.log.error({ code: 'AUDIT_WRITE_FAILED', cause: String(auditError) }, 'session end not audited'));
+  deps.log.warn({ code: error.code, reason: error.detail, admin: session?.admin.dn ?? null, teamsUser: caller.aadObjectId }, 'admin session ended');
+  return cards.signInCard(caller.language, { error: new AppError('ADMIN_SESSION_ENDED').userMessage(caller.language) });
+}
+
 function pickerFor(deps: BotDeps, caller: Caller, session: AdminSession): Card {
   const tenants = tenantsForCaller(deps, caller).filter((t) => session.tenantKeys.includes(t.key));
   return cards.environmentPickerCard(caller.language, {
@@ -92,6 +122,7 @@ async function guarded(deps: BotDeps, caller: Caller, work: () => Promise<Card>)
     return await work();
   } catch (error) {
     if (error instanceof AppError && error.code === 'SIGN_IN_REQUIRED') return cards.signInCard(caller.language, {});
+    if (error instanceof AppError && error.code === 'ADMIN_SESSION_ENDED') return endSession(deps, caller, error);
     if (error instanceof AppError && error.code === 'ENVIRONMENT_REQUIRED') {
       const session = await deps.sessions.get(caller.teamsTenantId, caller.aadObjectId).catch(() => null);
       if (session) return pickerFor(deps, caller, session);
@@ -129,12 +160,13 @@ async function consumeNonce(deps: BotDeps, w: Working, nonce: string, bound: Non
 
 // ---------------------------------------------------------------- cards built from the directory
 
-async function listCard(deps: BotDeps, caller: Caller, w: Working, request: { search?: string | undefined; after?: PageCursor | undefined; before?: PageCursor | undefined; page: number }): Promise<Card> {
-  const page = await deps.core.directory.listPeople(w.tenant, { pageSize: PAGE_SIZE, search: request.search, after: request.after, before: request.before });
+const cursorAt = (p: Person): PageCursor => ({ displayName: p.displayName, guid: p.guid });
+
+async function listCard(deps: BotDeps, caller: Caller, w: Working, directory: DirectoryConnection, request: { search?: string | undefined; after?: PageCursor | undefined; before?: PageCursor | undefined; page: number }): Promise<Card> {
+  const page = await directory.listPeople(w.tenant, { pageSize: PAGE_SIZE, search: request.search, after: request.after, before: request.before });
   const nonces = await deps.nonces.issue(page.people.map((p) => binding(caller, w, p.guid, 'reset')));
   const first = page.people[0];
   const last = page.people[page.people.length - 1];
-  const cursor = (p: Person): PageCursor => ({ displayName: p.displayName, seen: [p.guid] });
   // Going forward, more follows when the directory says so; going back, when there were more before.
   const hasNext = request.before ? Boolean(last) : page.hasMore;
   const hasPrevious = request.before ? page.hasMore : request.page > 1;
@@ -142,22 +174,22 @@ async function listCard(deps: BotDeps, caller: Caller, w: Working, request: { se
     environmentName: w.tenant.name,
     people: page.people.map((person, i) => ({ person, nonce: nonces[i] as string })),
     ...(request.search ? { search: request.search } : {}),
-    ...(hasPrevious && first ? { previous: cursor(first) } : {}),
-    ...(hasNext && last ? { next: cursor(last) } : {}),
+    ...(hasPrevious && first ? { previous: cursorAt(first) } : {}),
+    ...(hasNext && last ? { next: cursorAt(last) } : {}),
     pageNumber: request.page,
   });
 }
 
 /** `list N`: walks forward page by page (keyset paging cannot jump). */
-async function listPageCard(deps: BotDeps, caller: Caller, w: Working, pageNumber: number, search?: string): Promise<Card> {
+async function listPageCard(deps: BotDeps, caller: Caller, w: Working, directory: DirectoryConnection, pageNumber: number, search?: string): Promise<Card> {
   let after: PageCursor | undefined;
   for (let page = 1; page < pageNumber; page++) {
-    const result = await deps.core.directory.listPeople(w.tenant, { pageSize: PAGE_SIZE, search, after });
+    const result = await directory.listPeople(w.tenant, { pageSize: PAGE_SIZE, search, after });
     const last = result.people[result.people.length - 1];
-    if (!result.hasMore || !last) return listCard(deps, caller, w, { search, after, page });
-    after = { displayName: last.displayName, seen: [last.guid] };
+    if (!result.hasMore || !last) return listCard(deps, caller, w, directory, { search, after, page });
+    after = cursorAt(last);
   }
-  return listCard(deps, caller, w, { search, after, page: pageNumber });
+  return listCard(deps, caller, w, directory, { search, after, page: pageNumber });
 }
 
 async function employeeCard(deps: BotDeps, caller: Caller, w: Working, person: Person): Promise<Card> {
@@ -178,15 +210,15 @@ async function mailFormCard(deps: BotDeps, caller: Caller, w: Working, person: P
 }
 
 /** One hit acts, several show a picker, none says so. */
-async function resolveOne(deps: BotDeps, caller: Caller, w: Working, reference: string, intent: 'reset' | 'mail', act: (p: Person) => Promise<Card>): Promise<Card> {
-  const people = await deps.core.directory.resolvePeople(w.tenant, reference);
+async function resolveOne(caller: Caller, w: Working, directory: DirectoryConnection, reference: string, intent: 'reset' | 'mail', act: (p: Person) => Promise<Card>): Promise<Card> {
+  const people = await directory.resolvePeople(w.tenant, reference);
   if (people.length === 1) return act(people[0] as Person);
   if (people.length === 0) throw new AppError('DIRECTORY_USER_NOT_FOUND');
   return cards.pickerCard(caller.language, { people: [...people], intent });
 }
 
-async function personByGuid(deps: BotDeps, w: Working, guid: string): Promise<Person> {
-  const person = await deps.core.directory.findPersonByGuid(w.tenant, guid);
+async function personByGuid(directory: DirectoryConnection, w: Working, guid: string): Promise<Person> {
+  const person = await directory.findPersonByGuid(w.tenant, guid);
   if (!person) throw new AppError('TARGET_OUTSIDE_ENVIRONMENT');
   return person;
 }
@@ -210,32 +242,34 @@ export async function handleMessage(deps: BotDeps, caller: Caller, text: string)
         const wanted = command.environment.toLowerCase();
         const tenant = tenantsForCaller(deps, caller).find((t) => session.tenantKeys.includes(t.key) && (t.key === wanted || t.name.toLowerCase() === wanted));
         if (!tenant) return pickerFor(deps, caller, session);
-        await deps.sessions.setActiveTenant(caller.teamsTenantId, caller.aadObjectId, tenant.key);
-        return environmentChosenCard(caller, tenant);
+        return chooseEnvironment(deps, caller, session, tenant);
       }
       case 'list': {
         const w = await working(deps, caller);
-        return listPageCard(deps, caller, w, command.page);
+        return asAdmin(deps, w, (directory) => listPageCard(deps, caller, w, directory, command.page));
       }
       case 'find': {
         const w = await working(deps, caller);
-        return listCard(deps, caller, w, { search: command.text.slice(0, 100), page: 1 });
+        return asAdmin(deps, w, (directory) => listCard(deps, caller, w, directory, { search: command.text.slice(0, 100), page: 1 }));
       }
       case 'reset': {
         const w = await working(deps, caller);
-        return resolveOne(deps, caller, w, command.user, 'reset', (p) => employeeCard(deps, caller, w, p));
+        return asAdmin(deps, w, (directory) => resolveOne(caller, w, directory, command.user, 'reset', (p) => employeeCard(deps, caller, w, p)));
       }
       case 'mail': {
         const w = await working(deps, caller);
-        return resolveOne(deps, caller, w, command.user, 'mail', (p) => mailFormCard(deps, caller, w, p, command.address, command.language));
+        return asAdmin(deps, w, (directory) =>
+          resolveOne(caller, w, directory, command.user, 'mail', (p) => mailFormCard(deps, caller, w, p, command.address, command.language)),
+        );
       }
       case 'history': {
         const w = await working(deps, caller);
-        let targetSam: string | undefined;
-        if (command.user) {
-          const people = await deps.core.directory.resolvePeople(w.tenant, command.user);
-          targetSam = people.length === 1 ? people[0]?.sam : command.user;
-        }
+        const user = command.user;
+        const targetSam = await asAdmin(deps, w, async (directory) => {
+          if (!user) return undefined;
+          const people = await directory.resolvePeople(w.tenant, user);
+          return people.length === 1 ? people[0]?.sam : user;
+        });
         const entries = await deps.core.audit.recent({ environment: w.tenant.key, ...(targetSam ? { targetSam } : {}), limit: 15 });
         return cards.historyCard(caller.language, { environmentName: w.tenant.name, entries, timeZone: caller.timeZone });
       }
@@ -255,6 +289,13 @@ function incompleteText(language: Language, command: 'find' | 'reset' | 'mail'):
   return fill(t.incomplete, { example: t.incompleteExamples[command] });
 }
 
+/** Switching environment re-checks the admin for the one chosen. */
+async function chooseEnvironment(deps: BotDeps, caller: Caller, session: AdminSession, tenant: Tenant): Promise<Card> {
+  await deps.core.directory.withConnection((directory) => assertStillAdmin(directory, session.admin, tenant));
+  await deps.sessions.setActiveTenant(caller.teamsTenantId, caller.aadObjectId, tenant.key);
+  return environmentChosenCard(caller, tenant);
+}
+
 function environmentChosenCard(caller: Caller, tenant: Tenant): Card {
   return cards.messageCard(caller.language, { kind: 'info', text: fill(TEXTS[caller.language].chat.environmentChosen, { environment: tenant.name }) });
 }
@@ -262,49 +303,26 @@ function environmentChosenCard(caller: Caller, tenant: Tenant): Card {
 // ---------------------------------------------------------------- sign-in
 
 async function signIn(deps: BotDeps, caller: Caller, login: string, password: string): Promise<Card> {
-  const keys = signInKeys(caller.teamsTenantId, caller.aadObjectId, login);
-  const audit = (outcome: 'success' | 'refused', errorCode: string | null, identity?: { dn: string; upn: string | null }) =>
-    deps.core.audit.record({
-      environment: null,
-      admin: { dn: identity?.dn ?? null, upn: identity?.upn ?? (login.includes('@') ? login.slice(0, 256) : null), teamsId: caller.aadObjectId },
-      target: { dn: null, sam: null, guid: null, reference: login.slice(0, 256) },
-      action: 'sign-in',
-      outcome,
-      errorCode,
-    });
-  const retry = (error: AppError) => cards.signInCard(caller.language, { error: error.userMessage(caller.language), login: login.slice(0, 256) });
-
-  if (await deps.limiter.isBlocked(keys)) {
-    await audit('refused', 'SIGN_IN_RATE_LIMITED');
-    deps.log.warn({ code: 'SIGN_IN_RATE_LIMITED', teamsUser: caller.aadObjectId }, 'sign-in refused without a bind');
-    return retry(new AppError('SIGN_IN_RATE_LIMITED'));
-  }
-  let identity;
+  let signedIn;
   try {
-    identity = await deps.core.directory.authenticate(login, password);
+    signedIn = await signInUseCase(
+      { teamsTenantId: caller.teamsTenantId, aadObjectId: caller.aadObjectId, login, password, reachable: tenantsForCaller(deps, caller) },
+      { directory: deps.core.directory, limiter: deps.limiter, audit: deps.core.audit, log: deps.log, failureMinMs: deps.signInFailureMinMs },
+    );
   } catch (error) {
-    if (!(error instanceof AppError) || !error.code.startsWith('AUTH_')) throw error;
-    if (error.code !== 'AUTH_EMPTY_PASSWORD') await deps.limiter.recordFailure(keys);
-    await audit('refused', error.code);
-    deps.log.info({ code: error.code, teamsUser: caller.aadObjectId }, 'sign-in refused');
-    return retry(error);
+    if (!(error instanceof AppError) || !/^(AUTH_|SIGN_IN_)/.test(error.code)) throw error;
+    // What was typed as the name is not echoed back: it may be a password typed in the wrong field.
+    return cards.signInCard(caller.language, { error: error.userMessage(caller.language) });
   }
-  const allowed = await deps.core.directory.administeredTenants(identity.dn, tenantsForCaller(deps, caller));
-  if (allowed.length === 0) {
-    await audit('refused', 'AUTH_NOT_ADMIN', identity);
-    return retry(new AppError('AUTH_NOT_ADMIN'));
-  }
-  await deps.limiter.clear(keys);
-  const only = allowed.length === 1 ? (allowed[0] as Tenant) : undefined;
+  const { identity, tenants } = signedIn;
+  const only = tenants.length === 1 ? (tenants[0] as Tenant) : undefined;
   const session = await deps.sessions.start({
     teamsTenantId: caller.teamsTenantId,
     aadObjectId: caller.aadObjectId,
     admin: identity,
-    tenantKeys: allowed.map((t) => t.key),
+    tenantKeys: tenants.map((t) => t.key),
     activeTenantKey: only?.key ?? null,
   });
-  await audit('success', null, identity);
-  deps.log.info({ code: 'SIGNED_IN', admin: identity.dn, environments: session.tenantKeys }, 'admin signed in');
   return only ? environmentChosenCard(caller, only) : pickerFor(deps, caller, session);
 }
 
@@ -320,22 +338,22 @@ export async function handleExecute(deps: BotDeps, caller: Caller, action: CardA
         const session = await sessionOf(deps, caller);
         const tenant = tenantsForCaller(deps, caller).find((t) => t.key === action.data.tenantKey && session.tenantKeys.includes(t.key));
         if (!tenant) throw new AppError('AUTH_NOT_ADMIN');
-        await deps.sessions.setActiveTenant(caller.teamsTenantId, caller.aadObjectId, tenant.key);
-        return environmentChosenCard(caller, tenant);
+        return chooseEnvironment(deps, caller, session, tenant);
       }
       case 'list': {
         const w = await working(deps, caller);
         const search = action.data.search?.trim() || undefined;
         const page = action.data.after ? (action.data.page ?? 1) + 1 : action.data.before ? Math.max(1, (action.data.page ?? 2) - 1) : 1;
-        return listCard(deps, caller, w, { search, after: action.data.after, before: action.data.before, page });
+        return asAdmin(deps, w, (directory) => listCard(deps, caller, w, directory, { search, after: action.data.after, before: action.data.before, page }));
       }
       case 'mail.form': {
         const w = await working(deps, caller);
-        return mailFormCard(deps, caller, w, await personByGuid(deps, w, action.data.guid));
+        const person = await asAdmin(deps, w, (directory) => personByGuid(directory, w, action.data.guid));
+        return mailFormCard(deps, caller, w, person);
       }
       case 'pick': {
         const w = await working(deps, caller);
-        const person = await personByGuid(deps, w, action.data.guid);
+        const person = await asAdmin(deps, w, (directory) => personByGuid(directory, w, action.data.guid));
         return action.data.intent === 'reset' ? employeeCard(deps, caller, w, person) : mailFormCard(deps, caller, w, person);
       }
       case 'mail.send':
@@ -353,7 +371,7 @@ async function sendMail(
   later: (card: Card) => Promise<void>,
 ): Promise<Card> {
   const w = await working(deps, caller);
-  const person = await personByGuid(deps, w, data.guid);
+  const person = await asAdmin(deps, w, (directory) => personByGuid(directory, w, data.guid));
   try {
     parseMailAddress(data.address);
   } catch (error) {
@@ -420,15 +438,17 @@ export async function handleTaskFetch(deps: BotDeps, caller: Caller, action: Car
     if (action.verb === 'reveal') {
       const w = await working(deps, caller);
       const bound = { teamsTenantId: caller.teamsTenantId, aadObjectId: caller.aadObjectId, targetGuid: action.data.guid };
+      // The admin is re-checked before the password is taken out: a disabled admin sees nothing.
+      const person = await asAdmin(deps, w, (directory) => personByGuid(directory, w, action.data.guid));
       const password = deps.vault.take(action.data.vaultId, bound);
       if (!password) throw new AppError('PASSWORD_NO_LONGER_AVAILABLE');
-      return cards.passwordDialog(caller.language, { person: await personByGuid(deps, w, action.data.guid), password });
+      return cards.passwordDialog(caller.language, { person, password });
     }
     throw new AppError('CARD_NOT_VALID');
   } catch (error) {
-    if (error instanceof AppError && error.code === 'SIGN_IN_REQUIRED') {
-      return { task: { type: 'continue', value: { title: TEXTS[caller.language].chat.dialogTitle, card: cards.signInCard(caller.language, {}) } } } as TaskResponse;
-    }
+    const inDialog = (card: Card) => ({ task: { type: 'continue', value: { title: TEXTS[caller.language].chat.dialogTitle, card } } }) as TaskResponse;
+    if (error instanceof AppError && error.code === 'SIGN_IN_REQUIRED') return inDialog(cards.signInCard(caller.language, {}));
+    if (error instanceof AppError && error.code === 'ADMIN_SESSION_ENDED') return inDialog(await endSession(deps, caller, error));
     return dialogMessage(deps, caller, error);
   }
 }

@@ -66,6 +66,9 @@ const envSchema = z
     DANGEROUSLY_ALLOW_UNAUTHENTICATED: booleanSetting.default('false'),
     PORT: z.coerce.number().int().min(1).max(65535).default(3978),
     SESSION_TTL_MINUTES: z.coerce.number().int().min(5).max(7 * 24 * 60).default(480),
+    SIGN_IN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
+    SIGN_IN_WINDOW_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
+    SIGN_IN_FAILURE_MIN_MS: z.coerce.number().int().min(0).max(10_000).default(800),
   })
   .superRefine((env, ctx) => {
     const ldap = new URL(env.LDAP_URL);
@@ -120,11 +123,17 @@ export const tenantSchema = z
     language: languageSchema,
     changePortalUrl: urlWithProtocols(['https:']),
     teamsTenantIds: z.array(z.string().uuid({ message: 'must be a Teams (Entra) tenant id (a GUID)' })),
+    /** Groups (nesting included) whose members this environment's admins may never reset. */
+    protectedGroupDns: z.array(dnSetting).max(50).default([]),
   })
   .strict();
 
 const tenantsFileSchema = z
-  .object({ tenants: z.array(tenantSchema).min(1, { message: 'must list at least one environment' }) })
+  .object({
+    /** Groups (nesting included) whose members no environment's admin may reset: the provider's own staff. */
+    protectedGroupDns: z.array(dnSetting).max(50).default([]),
+    tenants: z.array(tenantSchema).min(1, { message: 'must list at least one environment' }),
+  })
   .strict()
   .superRefine((file, ctx) => {
     file.tenants.forEach((tenant, i) => {
@@ -184,6 +193,14 @@ export interface Config {
     readonly host: string;
   };
   readonly sessionTtlMinutes: number;
+  readonly signIn: {
+    readonly maxFailures: number;
+    readonly windowMinutes: number;
+    /** Every failed sign-in answers after at least this long, so answer times tell nothing. */
+    readonly failureMinMs: number;
+  };
+  /** The tenants file's own `protectedGroupDns`: protected in every environment. */
+  readonly protectedGroupDns: readonly string[];
   readonly tenants: readonly Tenant[];
 }
 
@@ -271,6 +288,12 @@ export function loadConfig(
       host: settings.BOT_ID ? '0.0.0.0' : '127.0.0.1',
     },
     sessionTtlMinutes: settings.SESSION_TTL_MINUTES,
+    signIn: {
+      maxFailures: settings.SIGN_IN_MAX_FAILURES,
+      windowMinutes: settings.SIGN_IN_WINDOW_MINUTES,
+      failureMinMs: settings.SIGN_IN_FAILURE_MIN_MS,
+    },
+    protectedGroupDns: tenants.data.protectedGroupDns,
     tenants: tenants.data.tenants,
   });
 }

@@ -1,6 +1,10 @@
 /**
  * The directory as the rest of the product sees it. Only src/directory knows LDAP; the use cases
- * and the bot talk to this interface.
+ * and the bot talk to these interfaces.
+ *
+ * A `DirectoryConnection` is one bound service-account connection: an action opens one with
+ * `Directory.withConnection` and does its re-checks, lookups and the modify on it. The same
+ * methods on `Directory` itself each open a connection of their own (for one-off calls).
  */
 import type { Tenant } from '../config/config.js';
 
@@ -24,18 +28,35 @@ export interface Person {
   readonly status: AccountStatus;
 }
 
-/** A signed-in admin, as the directory knows them. */
+/** A signed-in admin, as the directory knew them at sign-in. */
 export interface AdminIdentity {
   readonly dn: string;
+  /** objectGUID: what the re-checks and the sign-in limiter key on (a DN or a name can change). */
+  readonly guid: string;
   readonly upn: string | null;
   readonly sam: string;
   readonly displayName: string;
+  /** pwdLastSet (FILETIME, as the directory returns it) when they signed in: a change ends the session. */
+  readonly pwdLastSet: string;
 }
 
-/** Where a page starts: after (or before) the display name last shown, skipping ties already shown. */
+/** What the re-check of an admin reads, on every action. */
+export interface AdminAccountState {
+  readonly disabled: boolean;
+  readonly lockedOut: boolean;
+  readonly passwordExpired: boolean;
+  readonly accountExpired: boolean;
+  readonly pwdLastSet: string;
+}
+
+/**
+ * Where a page starts: after (or before) this person in the order (display name, objectGUID).
+ * The directory sorts on display name only; ties are ordered by GUID here, so a cursor names one
+ * exact position even when many people share a name.
+ */
 export interface PageCursor {
   readonly displayName: string;
-  readonly seen: readonly string[];
+  readonly guid: string;
 }
 
 export interface PageRequest {
@@ -51,21 +72,42 @@ export interface PersonPage {
   readonly hasMore: boolean;
 }
 
-export interface Directory {
+export interface DirectoryConnection {
   /** One page of an environment's employees, ordered by display name; never the whole OU. */
   listPeople(tenant: Tenant, page: PageRequest): Promise<PersonPage>;
   /** Resolves what an admin typed (`jmus`, `sbf_jmus`, a UPN or mail, a name) within the environment. */
   resolvePeople(tenant: Tenant, reference: string): Promise<readonly Person[]>;
   /** Re-reads one person by objectGUID, inside the environment, or null. */
   findPersonByGuid(tenant: Tenant, guid: string): Promise<Person | null>;
-  /** Binds as the person; throws AUTH_* errors. An empty password never reaches a bind. */
-  authenticate(login: string, password: string): Promise<AdminIdentity>;
-  /** The environments whose admin group holds the admin, nesting included. */
-  administeredTenants(adminDn: string, tenants: readonly Tenant[]): Promise<readonly Tenant[]>;
-  /** Throws TARGET_* when the person may not be reset from this environment; reads fresh from the directory. */
-  assertResettable(tenant: Tenant, person: Person): Promise<void>;
-  /** Sets the password and forces a change at next logon, in one modify; unlocks a locked account. */
+  /**
+   * The one account a sign-in name (UPN, `DOMAIN\name` or sAMAccountName) names among the members
+   * (nesting included) of these environments' admin groups; null for anyone else or an ambiguous
+   * name. No bind: nobody else's password is ever tried.
+   */
+  findAdmin(login: string, tenants: readonly Tenant[]): Promise<AdminIdentity | null>;
+  /** The environments whose admin group holds the admin (by objectGUID), nesting included. */
+  administeredTenants(adminGuid: string, tenants: readonly Tenant[]): Promise<readonly Tenant[]>;
+  /** The admin's account as it is now, or null when they are no longer in the environment's admin group. */
+  adminAccount(adminGuid: string, tenant: Tenant): Promise<AdminAccountState | null>;
+  /** Throws TARGET_* when the person may not be reset from this environment; returns them as read now. */
+  assertResettable(tenant: Tenant, person: Person): Promise<Person>;
+  /** Checks the target again, then sets the password and forces a change at next logon, in one modify. */
   setTemporaryPassword(tenant: Tenant, person: Person, password: string): Promise<void>;
+}
+
+export interface Directory extends DirectoryConnection {
+  /** Runs `work` on one bound service connection, closed afterwards. */
+  withConnection<T>(work: (connection: DirectoryConnection) => Promise<T>): Promise<T>;
+  /**
+   * Binds as the account (by DN) on a connection of its own; throws AUTH_INVALID_CREDENTIALS with
+   * the directory's reason in `detail`. An empty password never reaches a bind.
+   */
+  verifyPassword(dn: string, password: string): Promise<void>;
+  /**
+   * What is wrong with the directory's side of the configuration (admin or protected groups that
+   * are missing, or admin groups that are not security groups), naming the setting; [] when fine.
+   */
+  checkSetup(): Promise<string[]>;
   /** Binds as the service account and reads the root DSE: for health checks. */
   ping(): Promise<void>;
 }

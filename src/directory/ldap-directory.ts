@@ -2,7 +2,8 @@
  * The Directory over LDAP (ldapts), for Active Directory and Samba AD.
  * Every connection is encrypted and verified (LDAPS, or StartTLS before any bind). Filters are
  * built only from ldapts' filter classes, which escape values. Every DN the server returns is
- * checked, parsed, against the environment before it is used.
+ * parsed and checked against the environment before it is used; an entry whose DN cannot be
+ * parsed is skipped (and logged), never trusted.
  */
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
@@ -16,6 +17,7 @@ import {
   type Filter,
   GreaterThanEqualsFilter,
   LessThanEqualsFilter,
+  NotFilter,
   OrFilter,
   PresenceFilter,
   type SearchOptions,
@@ -25,27 +27,28 @@ import {
 } from 'ldapts';
 import type { Config, Tenant } from '../config/config.js';
 import { AppError } from '../errors/catalog.js';
-import { dnEquals, isDnWithin, parseDn } from './dn.js';
-import type { AdminIdentity, Directory, PageRequest, Person, PersonPage } from './directory.js';
+import type { Logger } from '../log/logger.js';
+import { DnSyntaxError, isDnWithin, parseDn } from './dn.js';
+import type { AdminAccountState, AdminIdentity, Directory, DirectoryConnection, PageRequest, Person, PersonPage } from './directory.js';
 import { toDirectoryError, toSignInError } from './ldap-errors.js';
-import {
-  domainSidOf,
-  guidToBuffer,
-  guidToString,
-  KRBTGT_RID,
-  PRIVILEGED_BUILTIN_SIDS,
-  PRIVILEGED_DOMAIN_RIDS,
-  sidToString,
-} from './sid.js';
+import { refusalFor } from './protection.js';
+import { domainSidOf, guidToBuffer, guidToString, sidToString } from './sid.js';
 
 const UAC_ACCOUNTDISABLE = 0x2;
 const UAC_DONT_EXPIRE_PASSWD = 0x10000;
 const COMPUTED_LOCKOUT = 0x10;
 const COMPUTED_PASSWORD_EXPIRED = 0x800000;
+/** groupType bit of security groups; distribution groups lack it and are absent from tokenGroups. */
+const GROUP_TYPE_SECURITY_ENABLED = 0x80000000;
 const MATCHING_RULE_IN_CHAIN = '1.2.840.113556.1.4.1941';
 /** How many people a name search may return before the admin must type more. */
 const MAX_MATCHES = 25;
-const ADMIN_GROUP_CACHE_MS = 5 * 60_000;
+/** How many people may share one display name before the list refuses to page through them. */
+const MAX_TIES = 1000;
+/** accountExpires values that mean "never". */
+const NEVER_EXPIRES = new Set(['0', '9223372036854775807']);
+/** Milliseconds from 1601-01-01 (FILETIME's epoch) to 1970-01-01. */
+const FILETIME_EPOCH_OFFSET_MS = 11_644_473_600_000n;
 
 const PERSON_ATTRIBUTES = [
   'objectGUID',
@@ -59,6 +62,7 @@ const PERSON_ATTRIBUTES = [
   'objectCategory',
   'objectClass',
 ];
+const ADMIN_ACCOUNT_ATTRIBUTES = ['userAccountControl', 'msDS-User-Account-Control-Computed', 'accountExpires', 'pwdLastSet'];
 const BINARY_ATTRIBUTES = ['objectGUID', 'objectSid', 'tokenGroups'];
 
 /** Employees are people: computers and managed service accounts are `user`s too. */
@@ -66,6 +70,11 @@ const IS_PERSON: Filter[] = [
   new EqualityFilter({ attribute: 'objectCategory', value: 'person' }),
   new EqualityFilter({ attribute: 'objectClass', value: 'user' }),
 ];
+
+const eq = (attribute: string, value: string | Buffer) => new EqualityFilter({ attribute, value });
+
+/** Members of `groupDn`, nesting included (AD's LDAP_MATCHING_RULE_IN_CHAIN). */
+const memberOfChain = (groupDn: string) => new ExtensibleFilter({ matchType: 'memberOf', rule: MATCHING_RULE_IN_CHAIN, value: groupDn });
 
 export interface LdapDirectoryOptions {
   readonly url: string;
@@ -121,7 +130,11 @@ function isPersonEntry(entry: Entry): boolean {
   const category = first(entry, 'objectCategory');
   const classes = all(entry, 'objectClass').map((c) => c.toLowerCase());
   if (!category || !classes.includes('user') || classes.includes('computer')) return false;
-  return parseDn(category)[0] === 'cn=person';
+  try {
+    return parseDn(category)[0] === 'cn=person';
+  } catch {
+    return false;
+  }
 }
 
 function toPerson(entry: Entry): Person {
@@ -147,133 +160,192 @@ function toPerson(entry: Entry): Person {
   };
 }
 
-/** Accepts only people whose returned DN lies inside the environment. */
-function peopleIn(tenant: Tenant, entries: Entry[]): Person[] {
-  return entries.filter((e) => isPersonEntry(e) && isDnWithin(e.dn, tenant.baseDn)).map(toPerson);
+/** accountExpires (FILETIME, 100 ns since 1601) lies in the past. */
+export function isAccountExpired(accountExpires: string | undefined, now: Date): boolean {
+  if (accountExpires === undefined || NEVER_EXPIRES.has(accountExpires) || !/^\d+$/.test(accountExpires)) return false;
+  const nowFiletime = (BigInt(now.getTime()) + FILETIME_EPOCH_OFFSET_MS) * 10_000n;
+  return BigInt(accountExpires) <= nowFiletime;
 }
 
-export class LdapDirectory implements Directory {
-  private adminGroupSids: { at: number; byDn: Map<string, string> } | undefined;
-  private namingContext: string | undefined;
+/** The part of a display name whose order every directory agrees on (Samba and Windows collate the rest differently). */
+function plainSortKey(name: string): string | undefined {
+  const key = name.toLowerCase();
+  return /^[a-z0-9 ]*$/.test(key) ? key : undefined;
+}
 
+/**
+ * Refuses rows that are not in the order asked for: a server that ignores the sort control would
+ * otherwise make keyset paging skip people without a trace. Only names made of plain letters,
+ * digits and spaces are compared, because AD and Samba collate accents and punctuation differently.
+ */
+export function assertSorted(names: readonly string[], reverse: boolean): void {
+  let previous: string | undefined;
+  for (const name of names) {
+    const key = plainSortKey(name);
+    if (key === undefined) continue;
+    if (previous !== undefined && (reverse ? key > previous : key < previous)) {
+      throw new AppError('DIRECTORY_ERROR', { detail: 'the directory returned the list out of order' });
+    }
+    previous = key;
+  }
+}
+
+const byGuid = (a: Person, b: Person) => (a.guid < b.guid ? -1 : a.guid > b.guid ? 1 : 0);
+
+/** What every connection shares: settings, the environments, and what the directory never changes. */
+interface Shared {
+  readonly options: LdapDirectoryOptions;
+  readonly tenants: readonly Tenant[];
+  readonly protectedGroupDns: readonly string[];
+  readonly log: Logger | undefined;
+  namingContext?: string;
+  forestRootSid?: string;
+}
+
+/** One bound service-account connection; everything an action does goes through one of these. */
+class LdapConnection implements DirectoryConnection {
   constructor(
-    private readonly options: LdapDirectoryOptions,
-    private readonly allTenants: readonly Tenant[],
+    private readonly client: Client,
+    private readonly shared: Shared,
   ) {}
 
-  private tlsOptions(): ConnectionOptions {
-    // Verification stays on: without LDAP_CA_FILE the system's trusted CAs decide.
-    return { minVersion: 'TLSv1.2', rejectUnauthorized: true, ...(this.options.ca ? { ca: [this.options.ca] } : {}) };
-  }
-
-  /** An encrypted, unbound connection; StartTLS completes before anything else is sent. */
-  private async connect(): Promise<Client> {
-    const client = new Client({
-      url: this.options.url,
-      timeout: this.options.timeoutMs,
-      connectTimeout: this.options.timeoutMs,
-      // For ldap:// the TLS options go to startTLS() only: given here, ldapts would speak TLS at once on 389.
-      ...(this.options.startTls ? {} : { tlsOptions: this.tlsOptions() }),
-      strictDN: true,
-    });
+  private async search(base: string, options: SearchOptions, sortBy?: { attribute: string; reverse: boolean }): Promise<Entry[]> {
+    // Critical: a server that cannot sort must refuse, not answer in another order.
+    const controls = sortBy
+      ? [new ServerSideSortingRequestControl({ critical: true, value: { attributeType: sortBy.attribute, reverseOrder: sortBy.reverse } })]
+      : undefined;
     try {
-      if (this.options.startTls) await client.startTLS(this.tlsOptions());
-      return client;
-    } catch (error) {
-      await client.unbind().catch(() => undefined);
-      throw error;
-    }
-  }
-
-  /** Runs `work` on a connection bound as the service account. */
-  private async asService<T>(work: (client: Client) => Promise<T>): Promise<T> {
-    let client: Client | undefined;
-    try {
-      client = await this.connect();
-      await client.bind(this.options.bindDn, this.options.bindPassword);
-      return await work(client);
+      const result = await this.client.search(base, { explicitBufferAttributes: BINARY_ATTRIBUTES, ...options }, controls);
+      return result.searchEntries;
     } catch (error) {
       throw toDirectoryError(error);
-    } finally {
-      await client?.unbind().catch(() => undefined);
     }
   }
 
-  private async search(client: Client, base: string, options: SearchOptions, sortBy?: { attribute: string; reverse?: boolean }): Promise<Entry[]> {
-    const controls = sortBy
-      ? [new ServerSideSortingRequestControl({ value: { attributeType: sortBy.attribute, reverseOrder: sortBy.reverse ?? false } })]
-      : undefined;
-    const result = await client.search(base, { explicitBufferAttributes: BINARY_ATTRIBUTES, ...options }, controls);
-    return result.searchEntries;
+  /** The people among `entries` whose returned DN lies inside the environment. */
+  private peopleIn(tenant: Tenant, entries: Entry[]): Person[] {
+    const people: Person[] = [];
+    for (const entry of entries) {
+      try {
+        if (isPersonEntry(entry) && isDnWithin(entry.dn, tenant.baseDn)) people.push(toPerson(entry));
+      } catch (error) {
+        if (!(error instanceof DnSyntaxError)) throw error;
+        this.shared.log?.warn({ code: 'DIRECTORY_DN_UNPARSABLE', environment: tenant.key, dn: entry.dn.slice(0, 300) }, 'entry skipped: its DN cannot be parsed');
+      }
+    }
+    return people;
   }
 
-  private async searchPeople(client: Client, tenant: Tenant, filter: Filter, sizeLimit = MAX_MATCHES + 1): Promise<Person[]> {
-    const entries = await this.search(client, tenant.baseDn, {
-      scope: 'sub',
-      filter: new AndFilter({ filters: [...IS_PERSON, filter] }),
-      attributes: PERSON_ATTRIBUTES,
-      sizeLimit,
-    }, { attribute: 'displayName' });
-    return peopleIn(tenant, entries);
+  private async people(tenant: Tenant, filters: Filter[], sizeLimit: number, sort?: { reverse: boolean }): Promise<Person[]> {
+    const entries = await this.search(
+      tenant.baseDn,
+      { scope: 'sub', filter: new AndFilter({ filters: [...IS_PERSON, ...filters] }), attributes: PERSON_ATTRIBUTES, sizeLimit },
+      sort ? { attribute: 'displayName', reverse: sort.reverse } : undefined,
+    );
+    const people = this.peopleIn(tenant, entries);
+    if (sort) assertSorted(people.map((p) => p.displayName), sort.reverse);
+    return people;
   }
 
+  /** Everyone (matching `filters`) whose display name equals `displayName` as the directory compares it. */
+  private async ties(tenant: Tenant, filters: Filter[], displayName: string): Promise<Person[]> {
+    const found = await this.people(tenant, [...filters, eq('displayName', displayName)], MAX_TIES + 1);
+    if (found.length > MAX_TIES) throw new AppError('DIRECTORY_ERROR', { detail: `more than ${MAX_TIES} people share one display name` });
+    return found;
+  }
+
+  async namingContext(): Promise<string> {
+    if (!this.shared.namingContext) {
+      const [root] = await this.search('', { scope: 'base', attributes: ['defaultNamingContext'] });
+      const context = root && first(root, 'defaultNamingContext');
+      if (!context) throw new AppError('DIRECTORY_ERROR', { detail: 'the root DSE names no defaultNamingContext' });
+      this.shared.namingContext = context;
+    }
+    return this.shared.namingContext;
+  }
+
+  /** The forest root domain's SID: Enterprise and Schema Admins are relative to it, not to a child domain's. */
+  private async forestRootSid(): Promise<string> {
+    if (!this.shared.forestRootSid) {
+      const [root] = await this.search('', { scope: 'base', attributes: ['rootDomainNamingContext'] });
+      const rootDn = root && first(root, 'rootDomainNamingContext');
+      if (!rootDn) throw new AppError('DIRECTORY_ERROR', { detail: 'the root DSE names no rootDomainNamingContext' });
+      const [domain] = await this.search(rootDn, { scope: 'base', attributes: ['objectSid'] });
+      const sid = domain && firstBuffer(domain, 'objectSid');
+      if (!sid) throw new AppError('DIRECTORY_ERROR', { detail: 'the forest root domain has no objectSid' });
+      this.shared.forestRootSid = sidToString(sid);
+    }
+    return this.shared.forestRootSid;
+  }
+
+  /**
+   * Keyset paging in the order (display name, objectGUID). The directory sorts on display name
+   * only, so the people who share the cursor's name (and the page's last name) are read whole and
+   * ordered by GUID here: each person appears exactly once, forward and back.
+   */
   async listPeople(tenant: Tenant, page: PageRequest): Promise<PersonPage> {
+    const backward = Boolean(page.before);
     const cursor = page.before ?? page.after;
-    const filters: Filter[] = [...IS_PERSON, new PresenceFilter({ attribute: 'displayName' })];
+    const filters: Filter[] = [new PresenceFilter({ attribute: 'displayName' })];
     const search = page.search?.trim();
     if (search) {
       filters.push(
         new OrFilter({
-          filters: ['displayName', 'sAMAccountName', 'userPrincipalName', 'mail'].map(
-            (attribute) => new SubstringFilter({ attribute, any: [search] }),
-          ),
+          filters: ['displayName', 'sAMAccountName', 'userPrincipalName', 'mail'].map((attribute) => new SubstringFilter({ attribute, any: [search] })),
         }),
       );
     }
+    const inOrder = (people: Person[]) => people.sort(byGuid) && (backward ? people.reverse() : people);
+    // One more than the page tells whether another page follows.
+    const wanted = page.pageSize + 1;
+    const rows: Person[] = [];
     if (cursor) {
-      filters.push(
-        page.before
-          ? new LessThanEqualsFilter({ attribute: 'displayName', value: cursor.displayName })
-          : new GreaterThanEqualsFilter({ attribute: 'displayName', value: cursor.displayName }),
-      );
+      const sameName = await this.ties(tenant, filters, cursor.displayName);
+      rows.push(...inOrder(sameName.filter((p) => (backward ? p.guid < cursor.guid : p.guid > cursor.guid))));
     }
-    const skip = new Set(cursor?.seen ?? []);
-    // One more than the page tells whether another page follows; ties already shown are skipped.
-    const wanted = page.pageSize + skip.size + 1;
-    const people = await this.asService(async (client) => {
-      const entries = await this.search(client, tenant.baseDn, {
-        scope: 'sub',
-        filter: new AndFilter({ filters }),
-        attributes: PERSON_ATTRIBUTES,
-        sizeLimit: wanted,
-      }, { attribute: 'displayName', reverse: Boolean(page.before) });
-      return peopleIn(tenant, entries).filter((p) => !skip.has(p.guid));
-    });
-    const shown = people.slice(0, page.pageSize);
-    return { people: page.before ? shown.reverse() : shown, hasMore: people.length > page.pageSize };
+    if (rows.length < wanted) {
+      const beyond: Filter[] = cursor
+        ? [
+            backward
+              ? new LessThanEqualsFilter({ attribute: 'displayName', value: cursor.displayName })
+              : new GreaterThanEqualsFilter({ attribute: 'displayName', value: cursor.displayName }),
+            new NotFilter({ filter: eq('displayName', cursor.displayName) }),
+          ]
+        : [];
+      const limit = wanted - rows.length;
+      const next = await this.people(tenant, [...filters, ...beyond], limit, { reverse: backward });
+      const last = next[next.length - 1];
+      if (last && next.length === limit) {
+        // The size limit may have cut the last name's group: take that group whole, in GUID order.
+        const lastGroup = await this.ties(tenant, filters, last.displayName);
+        const inGroup = new Set(lastGroup.map((p) => p.guid));
+        rows.push(...next.filter((p) => !inGroup.has(p.guid)), ...inOrder(lastGroup));
+      } else {
+        rows.push(...next);
+      }
+    }
+    const shown = rows.slice(0, page.pageSize);
+    return { people: backward ? shown.reverse() : shown, hasMore: rows.length > page.pageSize };
   }
 
   async resolvePeople(tenant: Tenant, reference: string): Promise<readonly Person[]> {
     const ref = reference.trim();
     if (ref === '') return [];
-    return this.asService(async (client) => {
-      const eq = (attribute: string, value: string) => new EqualityFilter({ attribute, value });
-      // The order DESIGN.md gives: exact account name, prefix + input, UPN or mail, then names.
-      const steps: Filter[] = [eq('sAMAccountName', ref)];
-      const prefix = tenant.samPrefix;
-      if (prefix && !ref.toLowerCase().startsWith(prefix.toLowerCase())) steps.push(eq('sAMAccountName', prefix + ref));
-      if (ref.includes('@')) steps.push(new OrFilter({ filters: [eq('userPrincipalName', ref), eq('mail', ref)] }));
-      steps.push(
-        new OrFilter({
-          filters: ['displayName', 'givenName', 'sn', 'cn'].map((attribute) => new SubstringFilter({ attribute, initial: ref })),
-        }),
-      );
-      for (const filter of steps) {
-        const people = await this.searchPeople(client, tenant, filter);
-        if (people.length > 0) return people;
-      }
-      return [];
-    });
+    // The order DESIGN.md gives: exact account name, prefix + input, UPN or mail, then names.
+    const steps: Filter[] = [eq('sAMAccountName', ref)];
+    const prefix = tenant.samPrefix;
+    if (prefix && !ref.toLowerCase().startsWith(prefix.toLowerCase())) steps.push(eq('sAMAccountName', prefix + ref));
+    if (ref.includes('@')) steps.push(new OrFilter({ filters: [eq('userPrincipalName', ref), eq('mail', ref)] }));
+    steps.push(
+      new OrFilter({
+        filters: ['displayName', 'givenName', 'sn', 'cn'].map((attribute) => new SubstringFilter({ attribute, initial: ref })),
+      }),
+    );
+    for (const filter of steps) {
+      const people = await this.people(tenant, [filter], MAX_MATCHES + 1, { reverse: false });
+      if (people.length > 0) return people;
+    }
+    return [];
   }
 
   async findPersonByGuid(tenant: Tenant, guid: string): Promise<Person | null> {
@@ -283,163 +355,289 @@ export class LdapDirectory implements Directory {
     } catch {
       return null;
     }
-    return this.asService(async (client) => {
-      const filter = new EqualityFilter({ attribute: 'objectGUID', value });
-      const people = await this.searchPeople(client, tenant, filter, 2);
-      return people[0] ?? null;
-    });
+    const people = await this.people(tenant, [eq('objectGUID', value)], 2);
+    return people.length === 1 ? (people[0] as Person) : null;
   }
 
-  private async defaultNamingContext(client: Client): Promise<string> {
-    if (!this.namingContext) {
-      const [root] = await this.search(client, '', { scope: 'base', attributes: ['defaultNamingContext'] });
-      const context = root && first(root, 'defaultNamingContext');
-      if (!context) throw new AppError('DIRECTORY_ERROR', { detail: 'the root DSE names no defaultNamingContext' });
-      this.namingContext = context;
-    }
-    return this.namingContext;
-  }
-
-  async authenticate(login: string, password: string): Promise<AdminIdentity> {
+  async findAdmin(login: string, tenants: readonly Tenant[]): Promise<AdminIdentity | null> {
     const name = login.trim();
-    // AD treats a simple bind with an empty password as an anonymous bind, which succeeds.
-    if (name === '' || password === '') throw new AppError('AUTH_EMPTY_PASSWORD');
-    if (/[\u0000-\u001f]/.test(name) || name.length > 256) throw new AppError('AUTH_INVALID_CREDENTIALS');
-
-    const found = await this.asService(async (client) => {
-      const base = await this.defaultNamingContext(client);
-      const backslash = name.indexOf('\\');
-      const filter = name.includes('@')
-        ? new EqualityFilter({ attribute: 'userPrincipalName', value: name })
-        : new EqualityFilter({ attribute: 'sAMAccountName', value: backslash >= 0 ? name.slice(backslash + 1) : name });
-      const entries = await this.search(client, base, {
-        scope: 'sub',
-        filter: new AndFilter({ filters: [...IS_PERSON, filter] }),
-        attributes: ['sAMAccountName', 'userPrincipalName', 'displayName'],
-        sizeLimit: 2,
-      });
-      return entries.length === 1 ? entries[0] : undefined;
+    if (name === '' || tenants.length === 0) return null;
+    const backslash = name.indexOf('\\');
+    const account = name.includes('@')
+      ? eq('userPrincipalName', name)
+      : eq('sAMAccountName', backslash >= 0 ? name.slice(backslash + 1) : name);
+    const entries = await this.search(await this.namingContext(), {
+      scope: 'sub',
+      filter: new AndFilter({ filters: [...IS_PERSON, account, new OrFilter({ filters: tenants.map((t) => memberOfChain(t.adminGroupDn)) })] }),
+      attributes: ['objectGUID', 'sAMAccountName', 'userPrincipalName', 'displayName', 'pwdLastSet'],
+      sizeLimit: 2,
     });
-    // Unknown and ambiguous names get the same answer as a wrong password.
-    if (!found) throw new AppError('AUTH_INVALID_CREDENTIALS');
+    const found = entries.length === 1 ? entries[0] : undefined;
+    const guid = found && firstBuffer(found, 'objectGUID');
+    const sam = found && first(found, 'sAMAccountName');
+    if (!found || !guid || !sam) return null;
+    return {
+      dn: found.dn,
+      guid: guidToString(guid),
+      upn: first(found, 'userPrincipalName') ?? null,
+      sam,
+      displayName: first(found, 'displayName') ?? sam,
+      pwdLastSet: first(found, 'pwdLastSet') ?? '0',
+    };
+  }
 
+  private async adminEntry(adminGuid: string, tenant: Tenant, attributes: string[]): Promise<Entry | undefined> {
+    let guid: Buffer;
+    try {
+      guid = guidToBuffer(adminGuid);
+    } catch {
+      return undefined;
+    }
+    const entries = await this.search(await this.namingContext(), {
+      scope: 'sub',
+      filter: new AndFilter({ filters: [eq('objectGUID', guid), memberOfChain(tenant.adminGroupDn)] }),
+      attributes,
+      sizeLimit: 2,
+    });
+    return entries.length === 1 ? entries[0] : undefined;
+  }
+
+  async administeredTenants(adminGuid: string, tenants: readonly Tenant[]): Promise<readonly Tenant[]> {
+    const held = await Promise.all(tenants.map(async (tenant) => ((await this.adminEntry(adminGuid, tenant, ['1.1'])) ? tenant : undefined)));
+    return held.filter((t): t is Tenant => t !== undefined);
+  }
+
+  async adminAccount(adminGuid: string, tenant: Tenant): Promise<AdminAccountState | null> {
+    const entry = await this.adminEntry(adminGuid, tenant, ADMIN_ACCOUNT_ATTRIBUTES);
+    if (!entry) return null;
+    const uac = flags(entry, 'userAccountControl');
+    const computed = flags(entry, 'msDS-User-Account-Control-Computed');
+    return {
+      disabled: (uac & UAC_ACCOUNTDISABLE) !== 0,
+      lockedOut: (computed & COMPUTED_LOCKOUT) !== 0,
+      passwordExpired: (computed & COMPUTED_PASSWORD_EXPIRED) !== 0,
+      accountExpired: isAccountExpired(first(entry, 'accountExpires'), new Date()),
+      pwdLastSet: first(entry, 'pwdLastSet') ?? '0',
+    };
+  }
+
+  /** True when the entry is a member (nesting included) of any of the groups. */
+  private async inAnyGroup(dn: string, groupDns: readonly string[]): Promise<boolean> {
+    if (groupDns.length === 0) return false;
+    const found = await this.search(dn, { scope: 'base', filter: new OrFilter({ filters: groupDns.map(memberOfChain) }), attributes: ['1.1'] });
+    return found.length > 0;
+  }
+
+  /**
+   * Reads the target afresh by objectGUID wherever it is in the domain, gathers the facts
+   * src/directory/protection.ts decides on, and refuses what must never be reset.
+   */
+  async assertResettable(tenant: Tenant, person: Person): Promise<Person> {
+    let guid: Buffer;
+    try {
+      guid = guidToBuffer(person.guid);
+    } catch {
+      throw new AppError('TARGET_OUTSIDE_ENVIRONMENT');
+    }
+    const found = await this.search(await this.namingContext(), {
+      scope: 'sub',
+      filter: eq('objectGUID', guid),
+      attributes: [...PERSON_ATTRIBUTES, 'adminCount', 'objectSid'],
+      sizeLimit: 2,
+    });
+    const entry = found[0];
+    if (!entry || found.length !== 1) throw new AppError('TARGET_OUTSIDE_ENVIRONMENT');
+    const sidBytes = firstBuffer(entry, 'objectSid');
+    if (!sidBytes) throw new AppError('DIRECTORY_ERROR', { detail: 'account without objectSid' });
+    const sid = sidToString(sidBytes);
+    let within: boolean;
+    try {
+      within = isDnWithin(entry.dn, tenant.baseDn);
+    } catch {
+      within = false;
+    }
+    if (!within) throw new AppError('TARGET_OUTSIDE_ENVIRONMENT');
+
+    // AD computes tokenGroups only in a base search: nested groups and the primary group count.
+    const [tokens] = await this.search(entry.dn, { scope: 'base', attributes: ['tokenGroups'] });
+    const groupSids = new Set(tokens ? allBuffers(tokens, 'tokenGroups').map(sidToString) : []);
+    if (groupSids.size === 0) throw new AppError('DIRECTORY_ERROR', { detail: 'tokenGroups could not be read' });
+    const [inAdminGroup, inProtectedGroup, forestRootSid] = await Promise.all([
+      this.inAnyGroup(entry.dn, this.shared.tenants.map((t) => t.adminGroupDn)),
+      this.inAnyGroup(entry.dn, [...this.shared.protectedGroupDns, ...tenant.protectedGroupDns]),
+      this.forestRootSid(),
+    ]);
+    const refusal = refusalFor(
+      {
+        dn: entry.dn,
+        isPerson: isPersonEntry(entry),
+        sid,
+        sam: first(entry, 'sAMAccountName') ?? '',
+        adminCount: first(entry, 'adminCount') === '1',
+        groupSids,
+        inAdminGroup,
+        inProtectedGroup,
+        passwordNeverExpires: (flags(entry, 'userAccountControl') & UAC_DONT_EXPIRE_PASSWD) !== 0,
+      },
+      { baseDn: tenant.baseDn, serviceAccountDn: this.shared.options.bindDn, domainSid: domainSidOf(sid), forestRootSid },
+    );
+    if (refusal) throw refusal;
+    return toPerson(entry);
+  }
+
+  async setTemporaryPassword(tenant: Tenant, person: Person, password: string): Promise<void> {
+    if (password === '') throw new AppError('INPUT_INVALID');
+    const current = await this.assertResettable(tenant, person);
+    const changes = [
+      new Change({
+        operation: 'replace',
+        modification: new Attribute({ type: 'unicodePwd', values: [Buffer.from(`"${password}"`, 'utf16le')] }),
+      }),
+      new Change({ operation: 'replace', modification: new Attribute({ type: 'pwdLastSet', values: ['0'] }) }),
+    ];
+    if (current.status.lockedOut) {
+      changes.push(new Change({ operation: 'replace', modification: new Attribute({ type: 'lockoutTime', values: ['0'] }) }));
+    }
+    // One modify: the password and the forced change land together or not at all.
+    try {
+      await this.client.modify(current.dn, changes);
+    } catch (error) {
+      throw toDirectoryError(error);
+    }
+  }
+
+  /** Problems with the directory's side of the tenants file, naming the setting. */
+  async checkSetup(): Promise<string[]> {
+    const problems: string[] = [];
+    const group = async (dn: string): Promise<Entry | undefined> => {
+      try {
+        const [entry] = await this.search(dn, { scope: 'base', attributes: ['objectClass', 'groupType'] });
+        return entry && all(entry, 'objectClass').some((c) => c.toLowerCase() === 'group') ? entry : undefined;
+      } catch (error) {
+        if (toDirectoryError(error).code === 'DIRECTORY_USER_NOT_FOUND') return undefined;
+        throw error;
+      }
+    };
+    for (const [i, tenant] of this.shared.tenants.entries()) {
+      const setting = `TENANTS_FILE: tenants.${i}.adminGroupDn (${tenant.key})`;
+      const entry = await group(tenant.adminGroupDn);
+      if (!entry) problems.push(`${setting}: no such group in the directory`);
+      // groupType is a signed 32-bit number: security groups are negative.
+      else if ((flags(entry, 'groupType') & GROUP_TYPE_SECURITY_ENABLED) === 0) {
+        problems.push(`${setting}: is a distribution group; it must be a security group`);
+      }
+      for (const [j, dn] of tenant.protectedGroupDns.entries()) {
+        if (!(await group(dn))) problems.push(`TENANTS_FILE: tenants.${i}.protectedGroupDns.${j} (${tenant.key}): no such group in the directory`);
+      }
+    }
+    for (const [j, dn] of this.shared.protectedGroupDns.entries()) {
+      if (!(await group(dn))) problems.push(`TENANTS_FILE: protectedGroupDns.${j}: no such group in the directory`);
+    }
+    return problems;
+  }
+}
+
+export class LdapDirectory implements Directory {
+  private readonly shared: Shared;
+
+  constructor(options: LdapDirectoryOptions, tenants: readonly Tenant[], extra: { protectedGroupDns?: readonly string[]; log?: Logger } = {}) {
+    this.shared = { options, tenants, protectedGroupDns: extra.protectedGroupDns ?? [], log: extra.log };
+  }
+
+  private tlsOptions(): ConnectionOptions {
+    // Verification stays on: without LDAP_CA_FILE the system's trusted CAs decide.
+    const { ca } = this.shared.options;
+    return { minVersion: 'TLSv1.2', rejectUnauthorized: true, ...(ca ? { ca: [ca] } : {}) };
+  }
+
+  /** An encrypted, unbound connection; StartTLS completes before anything else is sent. */
+  private async connect(): Promise<Client> {
+    const { url, startTls, timeoutMs } = this.shared.options;
+    const client = new Client({
+      url,
+      timeout: timeoutMs,
+      connectTimeout: timeoutMs,
+      // For ldap:// the TLS options go to startTLS() only: given here, ldapts would speak TLS at once on 389.
+      ...(startTls ? {} : { tlsOptions: this.tlsOptions() }),
+      strictDN: true,
+    });
+    try {
+      if (startTls) await client.startTLS(this.tlsOptions());
+      return client;
+    } catch (error) {
+      await client.unbind().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async withConnection<T>(work: (connection: DirectoryConnection) => Promise<T>): Promise<T> {
+    return this.bound((connection) => work(connection));
+  }
+
+  private async bound<T>(work: (connection: LdapConnection) => Promise<T>): Promise<T> {
     let client: Client | undefined;
     try {
       client = await this.connect();
-      await client.bind(found.dn, password);
+      await client.bind(this.shared.options.bindDn, this.shared.options.bindPassword);
+      return await work(new LdapConnection(client, this.shared));
+    } catch (error) {
+      throw toDirectoryError(error);
+    } finally {
+      await client?.unbind().catch(() => undefined);
+    }
+  }
+
+  listPeople(tenant: Tenant, page: PageRequest): Promise<PersonPage> {
+    return this.bound((c) => c.listPeople(tenant, page));
+  }
+
+  resolvePeople(tenant: Tenant, reference: string): Promise<readonly Person[]> {
+    return this.bound((c) => c.resolvePeople(tenant, reference));
+  }
+
+  findPersonByGuid(tenant: Tenant, guid: string): Promise<Person | null> {
+    return this.bound((c) => c.findPersonByGuid(tenant, guid));
+  }
+
+  findAdmin(login: string, tenants: readonly Tenant[]): Promise<AdminIdentity | null> {
+    return this.bound((c) => c.findAdmin(login, tenants));
+  }
+
+  administeredTenants(adminGuid: string, tenants: readonly Tenant[]): Promise<readonly Tenant[]> {
+    return this.bound((c) => c.administeredTenants(adminGuid, tenants));
+  }
+
+  adminAccount(adminGuid: string, tenant: Tenant): Promise<AdminAccountState | null> {
+    return this.bound((c) => c.adminAccount(adminGuid, tenant));
+  }
+
+  assertResettable(tenant: Tenant, person: Person): Promise<Person> {
+    return this.bound((c) => c.assertResettable(tenant, person));
+  }
+
+  setTemporaryPassword(tenant: Tenant, person: Person, password: string): Promise<void> {
+    return this.bound((c) => c.setTemporaryPassword(tenant, person, password));
+  }
+
+  checkSetup(): Promise<string[]> {
+    return this.bound((c) => c.checkSetup());
+  }
+
+  async verifyPassword(dn: string, password: string): Promise<void> {
+    // AD treats a simple bind with an empty password as an anonymous bind, which succeeds.
+    if (password === '') throw new AppError('AUTH_EMPTY_PASSWORD');
+    let client: Client | undefined;
+    try {
+      client = await this.connect();
+      await client.bind(dn, password);
     } catch (error) {
       throw toSignInError(error);
     } finally {
       await client?.unbind().catch(() => undefined);
     }
-    const sam = first(found, 'sAMAccountName') ?? name;
-    return {
-      dn: found.dn,
-      upn: first(found, 'userPrincipalName') ?? null,
-      sam,
-      displayName: first(found, 'displayName') ?? sam,
-    };
-  }
-
-  async administeredTenants(adminDn: string, tenants: readonly Tenant[]): Promise<readonly Tenant[]> {
-    return this.asService(async (client) => {
-      const checks = tenants.map(async (tenant) => {
-        const entries = await this.search(client, adminDn, {
-          scope: 'base',
-          filter: new ExtensibleFilter({ matchType: 'memberOf', rule: MATCHING_RULE_IN_CHAIN, value: tenant.adminGroupDn }),
-          attributes: ['1.1'],
-        });
-        return entries.length === 1 ? tenant : undefined;
-      });
-      return (await Promise.all(checks)).filter((t): t is Tenant => t !== undefined);
-    });
-  }
-
-  private async adminGroupSidsByDn(client: Client): Promise<Map<string, string>> {
-    const now = Date.now();
-    if (this.adminGroupSids && now - this.adminGroupSids.at < ADMIN_GROUP_CACHE_MS) return this.adminGroupSids.byDn;
-    const byDn = new Map<string, string>();
-    for (const tenant of this.allTenants) {
-      try {
-        const [group] = await this.search(client, tenant.adminGroupDn, { scope: 'base', attributes: ['objectSid'] });
-        const sid = group && firstBuffer(group, 'objectSid');
-        if (sid) byDn.set(tenant.adminGroupDn, sidToString(sid));
-      } catch (error) {
-        // A configured admin group that does not exist protects no one; it must not block resets elsewhere.
-        if (toDirectoryError(error).code !== 'DIRECTORY_USER_NOT_FOUND') throw error;
-      }
-    }
-    this.adminGroupSids = { at: now, byDn };
-    return byDn;
-  }
-
-  /** Reads the target afresh (by GUID, inside the environment) and refuses what must never be reset. */
-  private async checkTarget(client: Client, tenant: Tenant, person: Person): Promise<Person> {
-    const fresh = await this.search(client, tenant.baseDn, {
-      scope: 'sub',
-      filter: new EqualityFilter({ attribute: 'objectGUID', value: guidToBuffer(person.guid) }),
-      attributes: [...PERSON_ATTRIBUTES, 'adminCount', 'objectSid'],
-      sizeLimit: 2,
-    });
-    const entry = fresh[0];
-    if (!entry || fresh.length !== 1 || !isDnWithin(entry.dn, tenant.baseDn) || !dnEquals(entry.dn, person.dn)) {
-      throw new AppError('TARGET_OUTSIDE_ENVIRONMENT');
-    }
-    if (!isPersonEntry(entry)) throw new AppError('TARGET_NOT_PERSON');
-    const current = toPerson(entry);
-    const sidBytes = firstBuffer(entry, 'objectSid');
-    if (!sidBytes) throw new AppError('DIRECTORY_ERROR', { detail: 'account without objectSid' });
-    const sid = sidToString(sidBytes);
-    const domainSid = domainSidOf(sid);
-
-    if (first(entry, 'adminCount') === '1') throw new AppError('TARGET_PROTECTED', { detail: 'adminCount' });
-    if (sid === `${domainSid}-${KRBTGT_RID}` || current.sam.toLowerCase() === 'krbtgt') throw new AppError('TARGET_PROTECTED');
-    if (dnEquals(entry.dn, this.options.bindDn)) throw new AppError('TARGET_PROTECTED', { detail: 'service account' });
-
-    // tokenGroups is computed by the server: nested groups and the primary group count.
-    const [tokens] = await this.search(client, entry.dn, { scope: 'base', attributes: ['tokenGroups'] });
-    const groupSids = new Set(tokens ? allBuffers(tokens, 'tokenGroups').map(sidToString) : []);
-    if (groupSids.size === 0) throw new AppError('DIRECTORY_ERROR', { detail: 'tokenGroups could not be read' });
-    const privileged = [
-      ...Object.values(PRIVILEGED_DOMAIN_RIDS).map((rid) => `${domainSid}-${rid}`),
-      ...PRIVILEGED_BUILTIN_SIDS,
-    ];
-    if (privileged.some((s) => groupSids.has(s))) throw new AppError('TARGET_PROTECTED', { detail: 'privileged group' });
-    const adminGroups = await this.adminGroupSidsByDn(client);
-    if ([...adminGroups.values()].some((s) => groupSids.has(s))) {
-      throw new AppError('TARGET_PROTECTED', { detail: 'admin group' });
-    }
-    // With DONT_EXPIRE_PASSWD, pwdLastSet=0 does not force the change: the password would not be single-use.
-    if (current.status.passwordNeverExpires) throw new AppError('TARGET_PASSWORD_NEVER_EXPIRES');
-    return current;
-  }
-
-  async assertResettable(tenant: Tenant, person: Person): Promise<void> {
-    await this.asService((client) => this.checkTarget(client, tenant, person));
-  }
-
-  async setTemporaryPassword(tenant: Tenant, person: Person, password: string): Promise<void> {
-    if (password === '') throw new AppError('INPUT_INVALID');
-    await this.asService(async (client) => {
-      const current = await this.checkTarget(client, tenant, person);
-      const changes = [
-        new Change({
-          operation: 'replace',
-          modification: new Attribute({ type: 'unicodePwd', values: [Buffer.from(`"${password}"`, 'utf16le')] }),
-        }),
-        new Change({ operation: 'replace', modification: new Attribute({ type: 'pwdLastSet', values: ['0'] }) }),
-      ];
-      if (current.status.lockedOut) {
-        changes.push(new Change({ operation: 'replace', modification: new Attribute({ type: 'lockoutTime', values: ['0'] }) }));
-      }
-      // One modify: the password and the forced change land together or not at all.
-      await client.modify(current.dn, changes);
-    });
   }
 
   async ping(): Promise<void> {
-    await this.asService(async (client) => {
-      await this.defaultNamingContext(client);
-    });
+    await this.bound((c) => c.namingContext());
   }
 }

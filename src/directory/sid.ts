@@ -33,14 +33,21 @@ export function guidToBuffer(guid: string): Buffer {
   return Buffer.concat([le(a), le(b), le(c), Buffer.from(d + e, 'hex')]);
 }
 
-/** Well-known relative ids of privileged domain groups and accounts. */
+/** Well-known relative ids of privileged groups of each domain (relative to that domain's SID). */
 export const PRIVILEGED_DOMAIN_RIDS = {
   domainAdmins: 512,
   domainControllers: 516,
-  schemaAdmins: 518,
-  enterpriseAdmins: 519,
   readOnlyDomainControllers: 521,
   keyAdmins: 526,
+} as const;
+
+/**
+ * Privileged groups that exist once per forest, in its root domain: relative to the forest root
+ * domain's SID, which differs from the user's own in a child domain.
+ */
+export const PRIVILEGED_FOREST_RIDS = {
+  schemaAdmins: 518,
+  enterpriseAdmins: 519,
   enterpriseKeyAdmins: 527,
 } as const;
 

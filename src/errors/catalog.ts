@@ -50,6 +50,14 @@ export const ERROR_CATALOG = {
     en: 'Enter your user name and password.',
     nl: 'Vul uw gebruikersnaam en wachtwoord in.',
   },
+  AUTH_SIGN_IN_FAILED: {
+    en: 'Sign-in failed: check your user name and password. If it keeps failing, ask your provider whether your account may manage an environment here.',
+    nl: 'Aanmelden is mislukt: controleer uw gebruikersnaam en wachtwoord. Blijft het mislukken, vraag dan uw provider of uw account hier een omgeving mag beheren.',
+  },
+  ADMIN_SESSION_ENDED: {
+    en: 'Your sign-in is no longer valid (your account or its rights changed in the directory). Please sign in again.',
+    nl: 'Uw aanmelding is niet meer geldig (uw account of uw rechten zijn in de directory gewijzigd). Meld u opnieuw aan.',
+  },
   AUTH_INVALID_CREDENTIALS: {
     en: 'The user name or password is not correct.',
     nl: 'De gebruikersnaam of het wachtwoord is niet juist.',

@@ -2,15 +2,17 @@
  * The two things an admin does to an employee's password, as plain functions:
  *   resetPassword: set a temporary password and hand it to the admin;
  *   mailPassword:  set one and mail it to the employee (or another address).
- * The order never changes: authorize → audit the intent → (mail: check the mail server) → reset in
- * the directory → send → audit the outcome. The audit must be writable before the directory
+ * The order never changes: authorize (the admin re-checked, the target re-read and checked) →
+ * audit the intent → (mail: check the mail server) → reset in the directory → send → audit the
+ * outcome. Everything up to the reset runs on one directory connection. The audit must be writable before the directory
  * changes; once it has changed, nothing is lost: a failed mail hands the password back.
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Tenant } from '../config/config.js';
 import type { AuditLog, AuditRecordInput } from '../audit/audit-log.js';
-import type { AdminIdentity, Directory, Person } from '../directory/directory.js';
+import { assertStillAdmin } from '../auth/admin-check.js';
+import type { AdminIdentity, Directory, DirectoryConnection, Person } from '../directory/directory.js';
 import { AppError, type Language } from '../errors/catalog.js';
 import type { Logger } from '../log/logger.js';
 import { maskMailAddress, parseMailAddress } from '../mail/address.js';
@@ -91,9 +93,9 @@ function entry(action: Action, fields: Omit<AuditRecordInput, 'environment' | 'a
   };
 }
 
-async function findTarget(action: Action, target: TargetRef, deps: ResetDeps): Promise<Person> {
+async function findTarget(action: Action, target: TargetRef, directory: DirectoryConnection): Promise<Person> {
   if ('guid' in target) {
-    const person = await deps.directory.findPersonByGuid(action.tenant, target.guid);
+    const person = await directory.findPersonByGuid(action.tenant, target.guid);
     // Not found inside this environment: another environment's account, or none at all.
     if (!person) throw new AppError('TARGET_OUTSIDE_ENVIRONMENT');
     return person;
@@ -101,19 +103,24 @@ async function findTarget(action: Action, target: TargetRef, deps: ResetDeps): P
   action.reference = target.reference;
   const reference = referenceSchema.safeParse(target.reference);
   if (!reference.success) throw new AppError('INPUT_INVALID');
-  const people = await deps.directory.resolvePeople(action.tenant, reference.data);
+  const people = await directory.resolvePeople(action.tenant, reference.data);
   if (people.length === 0) throw new AppError('DIRECTORY_USER_NOT_FOUND');
   if (people.length > 1) throw new AppError('DIRECTORY_USER_AMBIGUOUS');
   return people[0] as Person;
 }
 
 /** Admin still holds the environment, target is inside it and resettable. Refusals are audited. */
-async function authorize(action: Action, target: TargetRef, auditAction: 'reset' | 'mail', deps: ResetDeps, mail?: { recipient: string; language: Language }) {
+async function authorize(
+  action: Action,
+  target: TargetRef,
+  auditAction: 'reset' | 'mail',
+  directory: DirectoryConnection,
+  deps: ResetDeps,
+  mail?: { recipient: string; language: Language },
+) {
   try {
-    const held = await deps.directory.administeredTenants(action.admin.identity.dn, [action.tenant]);
-    if (held.length !== 1) throw new AppError('AUTH_NOT_ADMIN');
-    action.person = await findTarget(action, target, deps);
-    await deps.directory.assertResettable(action.tenant, action.person);
+    await assertStillAdmin(directory, action.admin.identity, action.tenant);
+    action.person = await directory.assertResettable(action.tenant, await findTarget(action, target, directory));
   } catch (error) {
     const refusal = error instanceof AppError ? error : new AppError('INTERNAL', { cause: error });
     await recordRefusal(action, auditAction, refusal, deps, mail);
@@ -124,7 +131,7 @@ async function authorize(action: Action, target: TargetRef, auditAction: 'reset'
 
 /** A refusal is the product saying no; anything else is a failure to answer. */
 function isRefusal(error: AppError): boolean {
-  return /^(AUTH_|TARGET_|INPUT_)/.test(error.code) || error.code === 'DIRECTORY_USER_NOT_FOUND' || error.code === 'DIRECTORY_USER_AMBIGUOUS';
+  return /^(AUTH_|TARGET_|INPUT_|ADMIN_)/.test(error.code) || error.code === 'DIRECTORY_USER_NOT_FOUND' || error.code === 'DIRECTORY_USER_AMBIGUOUS';
 }
 
 async function recordRefusal(action: Action, auditAction: 'reset' | 'mail', refusal: AppError, deps: ResetDeps, mail?: { recipient: string; language: Language }) {
@@ -148,9 +155,9 @@ function newPassword(person: Person, deps: ResetDeps): string {
 }
 
 /** Sets the password in the directory; a failure there is audited and nothing else happens. */
-async function setInDirectory(action: Action, person: Person, password: string, deps: ResetDeps): Promise<void> {
+async function setInDirectory(action: Action, person: Person, password: string, directory: DirectoryConnection, deps: ResetDeps): Promise<void> {
   try {
-    await deps.directory.setTemporaryPassword(action.tenant, person, password);
+    await directory.setTemporaryPassword(action.tenant, person, password);
   } catch (error) {
     const failure = error instanceof AppError ? error : new AppError('INTERNAL', { cause: error });
     const outcome = failure.code.startsWith('TARGET_') ? 'refused' : 'failed';
@@ -168,11 +175,13 @@ async function setInDirectory(action: Action, person: Person, password: string, 
 /** Resets and returns the temporary password, for the admin to pass on (shown in a dialog only). */
 export async function resetPassword(admin: Admin, tenant: Tenant, target: TargetRef, deps: ResetDeps): Promise<ResetResult> {
   const action: Action = { admin, tenant, correlationId: randomUUID() };
-  const person = await authorize(action, target, 'reset', deps);
-  await deps.audit.record(entry(action, { action: 'reset', outcome: 'intent' }));
-  const password = newPassword(person, deps);
-  await setInDirectory(action, person, password, deps);
-  return { person, password };
+  return deps.directory.withConnection(async (directory) => {
+    const person = await authorize(action, target, 'reset', directory, deps);
+    await deps.audit.record(entry(action, { action: 'reset', outcome: 'intent' }));
+    const password = newPassword(person, deps);
+    await setInDirectory(action, person, password, directory, deps);
+    return { person, password };
+  });
 }
 
 /** Resets and mails the temporary password; when the mail fails after the reset, hands it back. */
@@ -188,20 +197,21 @@ export async function mailPassword(
   // A bad address changes nothing and is not an attempt on the account.
   const recipient = parseMailAddress(address);
   const mail = { recipient, language };
-  const person = await authorize(action, target, 'mail', deps, mail);
-  await deps.audit.record(entry(action, { action: 'mail', outcome: 'intent', mail }));
-
-  try {
-    await deps.mailer.verify();
-  } catch (error) {
-    const failure = error instanceof AppError ? error : new AppError('MAIL_UNREACHABLE', { cause: error });
-    await deps.audit.record(entry(action, { action: 'mail', outcome: 'failed', errorCode: failure.code, detail: failure.detail ?? null, mail }));
-    deps.log.warn({ code: failure.code, correlationId: action.correlationId }, 'mail server not ready: nothing reset');
-    throw failure;
-  }
-
-  const password = newPassword(person, deps);
-  await setInDirectory(action, person, password, deps);
+  const { person, password } = await deps.directory.withConnection(async (directory) => {
+    const found = await authorize(action, target, 'mail', directory, deps, mail);
+    await deps.audit.record(entry(action, { action: 'mail', outcome: 'intent', mail }));
+    try {
+      await deps.mailer.verify();
+    } catch (error) {
+      const failure = error instanceof AppError ? error : new AppError('MAIL_UNREACHABLE', { cause: error });
+      await deps.audit.record(entry(action, { action: 'mail', outcome: 'failed', errorCode: failure.code, detail: failure.detail ?? null, mail }));
+      deps.log.warn({ code: failure.code, correlationId: action.correlationId }, 'mail server not ready: nothing reset');
+      throw failure;
+    }
+    const temporary = newPassword(found, deps);
+    await setInDirectory(action, found, temporary, directory, deps);
+    return { person: found, password: temporary };
+  });
 
   const message = renderPasswordMail({
     language,

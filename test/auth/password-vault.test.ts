@@ -90,11 +90,11 @@ describe('password vault', () => {
       await sessions.start({
         teamsTenantId: 'tenant-a',
         aadObjectId: 'user-1',
-        admin: { dn: 'CN=H,DC=t', upn: null, sam: 'h', displayName: 'H' },
+        admin: { dn: 'CN=H,DC=t', guid: '0b5e7a4c-1111-4222-8333-444455556666', upn: null, sam: 'h', displayName: 'H', pwdLastSet: '134000000000000000' },
         tenantKeys: ['acme'],
         activeTenantKey: 'acme',
       });
-      await limiter.recordFailure(['account:h']);
+      await limiter.reserve(['account:h']);
       const id = vault.put(binding, PASSWORD);
       const [nonce = ''] = await nonces.issue([
         { teamsTenantId: 'tenant-a', aadObjectId: 'user-1', adminDn: 'CN=H,DC=t', tenantKey: 'acme', targetGuid: binding.targetGuid, purpose: 'mail' },

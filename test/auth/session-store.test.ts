@@ -13,7 +13,14 @@ let store: SessionStore;
 const clock = (): Date => now;
 const newStore = (ttlMinutes = 60): SessionStore => createLowdbSessionStore({ file, ttlMinutes, clock });
 
-const admin = { dn: 'CN=Helpdesk,OU=Acme,DC=corp,DC=test', upn: 'helpdesk@acme.test', sam: 'sbf_helpdesk', displayName: 'Helpdesk' };
+const admin = {
+  dn: 'CN=Helpdesk,OU=Acme,DC=corp,DC=test',
+  guid: '0b5e7a4c-1111-4222-8333-444455556666',
+  upn: 'helpdesk@acme.test',
+  sam: 'sbf_helpdesk',
+  displayName: 'Helpdesk',
+  pwdLastSet: '134000000000000000',
+};
 const input = (aadObjectId = 'user-1'): Omit<AdminSession, 'createdAt' | 'expiresAt'> => ({
   teamsTenantId: 'tenant-a',
   aadObjectId,

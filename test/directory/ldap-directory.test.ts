@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { resetPassword } from '../../src/reset/reset-password.js';
 import { caught } from '../support/errors.js';
 import { bindResult } from '../support/directory.js';
-import { ACME, bulkPerson, DC_IP, HOSTING, HOSTING_BULK_COUNT, LDAP_URL, SEED_PASSWORD } from '../support/fixtures.js';
+import { ACME, bulkPerson, DC_IP, HOSTING, HOSTING_BULK_COUNT, LDAP_URL, SEED_PASSWORD, SERVICE_ACCOUNT } from '../support/fixtures.js';
 import { adminOf, startHarness, type Harness } from '../support/harness.js';
 import { makeTestCertificates } from '../support/tls.js';
 
@@ -26,31 +26,41 @@ function directoryWith(overrides: Record<string, string | undefined>): LdapDirec
   return new LdapDirectory(ldapDirectoryOptions(config), config.tenants);
 }
 
-describe('signing in', () => {
-  it('accepts the admin by UPN, DOMAIN\\name and pre-Windows name', async () => {
+describe('finding an admin to sign in', () => {
+  it('finds the admin by UPN, DOMAIN\\name and pre-Windows name, with the objectGUID and pwdLastSet', async () => {
     for (const login of [HOSTING.admin.upn, `CORP\\${HOSTING.admin.sam}`, HOSTING.admin.sam]) {
-      const identity = await h.core.directory.authenticate(login, SEED_PASSWORD);
+      const identity = await h.core.directory.findAdmin(login, h.config.tenants);
       expect(identity).toMatchObject({ dn: HOSTING.admin.dn, sam: HOSTING.admin.sam, upn: HOSTING.admin.upn });
+      expect(identity?.guid).toMatch(/^[0-9a-f]{8}-/);
+      expect(identity?.pwdLastSet).toMatch(/^\d+$/);
     }
   });
 
-  it('refuses a wrong password and an unknown name alike', async () => {
-    expect((await caught(h.core.directory.authenticate(HOSTING.admin.upn, 'wrong-Password-1'))).code).toBe('AUTH_INVALID_CREDENTIALS');
-    expect((await caught(h.core.directory.authenticate('nobody@nowhere.test', 'wrong-Password-1'))).code).toBe('AUTH_INVALID_CREDENTIALS');
+  it('finds nobody who is not a member of the given environments\' admin groups', async () => {
+    for (const login of [HOSTING.jmus.upn, 'Administrator', SERVICE_ACCOUNT.sam, 'nobody@nowhere.test']) {
+      expect(await h.core.directory.findAdmin(login, h.config.tenants)).toBeNull();
+    }
+    // The Hosting admin is not an admin of Acme.
+    expect(await h.core.directory.findAdmin(HOSTING.admin.upn, [h.acme])).toBeNull();
+    expect(await h.core.directory.findAdmin(HOSTING.admin.upn, [])).toBeNull();
   });
 
-  it('refuses an empty password without any bind (the directory is not even reachable here)', async () => {
+  it('verifies a password by a bind, and refuses an empty one without any connection', async () => {
+    await h.core.directory.verifyPassword(HOSTING.admin.dn, SEED_PASSWORD);
+    expect((await caught(h.core.directory.verifyPassword(HOSTING.admin.dn, 'wrong-Password-1'))).code).toBe('AUTH_INVALID_CREDENTIALS');
     const unreachable = directoryWith({ LDAP_URL: 'ldaps://127.0.0.1:1' });
-    expect((await caught(unreachable.authenticate(HOSTING.admin.upn, ''))).code).toBe('AUTH_EMPTY_PASSWORD');
+    expect((await caught(unreachable.verifyPassword(HOSTING.admin.dn, ''))).code).toBe('AUTH_EMPTY_PASSWORD');
     // The same directory does fail for a real attempt: the refusal above came before any connection.
-    expect((await caught(unreachable.authenticate(HOSTING.admin.upn, 'x'))).code).toBe('DIRECTORY_UNREACHABLE');
+    expect((await caught(unreachable.verifyPassword(HOSTING.admin.dn, 'x'))).code).toBe('DIRECTORY_UNREACHABLE');
   });
 
   it('tells which environments an admin administers, through nested groups', async () => {
     const tenants = h.config.tenants;
-    expect((await h.core.directory.administeredTenants(HOSTING.admin.dn, tenants)).map((t) => t.key)).toEqual(['hosting']);
-    expect((await h.core.directory.administeredTenants(ACME.admin.dn, tenants)).map((t) => t.key)).toEqual(['acme']);
-    expect(await h.core.directory.administeredTenants(HOSTING.jmus.dn, tenants)).toEqual([]);
+    const guidOf = async (upn: string, reachable = tenants) => (await h.core.directory.findAdmin(upn, reachable))!.guid;
+    expect((await h.core.directory.administeredTenants(await guidOf(HOSTING.admin.upn), tenants)).map((t) => t.key)).toEqual(['hosting']);
+    expect((await h.core.directory.administeredTenants(await guidOf(ACME.admin.upn), tenants)).map((t) => t.key)).toEqual(['acme']);
+    const [jmus] = await h.core.directory.resolvePeople(h.hosting, 'sbf_jmus');
+    expect(await h.core.directory.administeredTenants(jmus!.guid, tenants)).toEqual([]);
   });
 });
 
@@ -63,7 +73,7 @@ describe('listing employees', () => {
     const pages = [page];
     while (page.hasMore) {
       const last = page.people[page.people.length - 1]!;
-      page = await h.core.directory.listPeople(h.hosting, { pageSize: 20, after: { displayName: last.displayName, seen: [last.guid] } });
+      page = await h.core.directory.listPeople(h.hosting, { pageSize: 20, after: { displayName: last.displayName, guid: last.guid } });
       pages.push(page);
     }
     for (const p of pages) seen.push(...p.people);
@@ -87,9 +97,9 @@ describe('listing employees', () => {
   it('goes back a page', async () => {
     const first = await h.core.directory.listPeople(h.hosting, { pageSize: 20 });
     const lastOfFirst = first.people[19]!;
-    const second = await h.core.directory.listPeople(h.hosting, { pageSize: 20, after: { displayName: lastOfFirst.displayName, seen: [lastOfFirst.guid] } });
+    const second = await h.core.directory.listPeople(h.hosting, { pageSize: 20, after: { displayName: lastOfFirst.displayName, guid: lastOfFirst.guid } });
     const firstOfSecond = second.people[0]!;
-    const back = await h.core.directory.listPeople(h.hosting, { pageSize: 20, before: { displayName: firstOfSecond.displayName, seen: [firstOfSecond.guid] } });
+    const back = await h.core.directory.listPeople(h.hosting, { pageSize: 20, before: { displayName: firstOfSecond.displayName, guid: firstOfSecond.guid } });
     expect(back.people.map((p) => p.guid)).toEqual(first.people.map((p) => p.guid));
     expect(back.hasMore).toBe(false);
   });
@@ -121,7 +131,7 @@ describe('the connection to the directory', () => {
       const directory = directoryWith(overrides);
       expect((await caught(directory.listPeople(h.hosting, { pageSize: 5 }))).code).toBe('DIRECTORY_TLS_FAILED');
       const error = await caught(
-        resetPassword(adminOf(HOSTING.admin), h.hosting, { reference: 'jmus' }, { ...h.core, directory }),
+        resetPassword(await adminOf(h, HOSTING.admin), h.hosting, { reference: 'jmus' }, { ...h.core, directory }),
       );
       expect(error.code).toBe('DIRECTORY_TLS_FAILED');
     }

@@ -6,16 +6,18 @@ import { caught } from '../support/errors.js';
 import { bindResult, restoreSeedPassword, setDomainAttribute } from '../support/directory.js';
 import { ACME, HOSTING, SEED_PASSWORD } from '../support/fixtures.js';
 import { adminOf, everythingUnder, startHarness, type Harness } from '../support/harness.js';
-
-const hostingAdmin = adminOf(HOSTING.admin);
-const acmeAdmin = adminOf(ACME.admin);
+import type { Admin } from '../../src/reset/reset-password.js';
 
 let h: Harness;
+let hostingAdmin: Admin;
+let acmeAdmin: Admin;
 /** Every temporary password a test saw, to prove none was written anywhere. */
 const passwordsSeen: string[] = [];
 
 beforeAll(async () => {
   h = await startHarness();
+  hostingAdmin = await adminOf(h, HOSTING.admin);
+  acmeAdmin = await adminOf(h, ACME.admin);
 });
 
 afterEach(async () => {
@@ -167,10 +169,10 @@ describe('resetPassword', () => {
 });
 
 describe('refusals leave the directory unchanged and are audited', () => {
-  const cases: { name: string; admin: typeof hostingAdmin; env: () => typeof h.hosting; target: () => Promise<TargetRef> | TargetRef; code: string; victim: { upn: string } }[] = [
+  const cases: { name: string; admin: () => Admin; env: () => typeof h.hosting; target: () => Promise<TargetRef> | TargetRef; code: string; victim: { upn: string } }[] = [
     {
       name: 'a target in another environment (Acme account by GUID, from Hosting)',
-      admin: hostingAdmin,
+      admin: () => hostingAdmin,
       env: () => h.hosting,
       target: async () => {
         const [jdoe] = await h.core.directory.resolvePeople(h.acme, 'acme_jdoe');
@@ -181,36 +183,36 @@ describe('refusals leave the directory unchanged and are audited', () => {
     },
     {
       name: "the Acme admin acting on Hosting's environment",
-      admin: acmeAdmin,
+      admin: () => acmeAdmin,
       env: () => h.hosting,
       target: () => ({ reference: 'jmus' }),
-      code: 'AUTH_NOT_ADMIN',
+      code: 'ADMIN_SESSION_ENDED',
       victim: HOSTING.jmus,
     },
-    { name: 'the Domain Admin inside Hosting', admin: hostingAdmin, env: () => h.hosting, target: () => ({ reference: 'sbf_dadmin' }), code: 'TARGET_PROTECTED', victim: HOSTING.domainAdmin },
-    { name: 'a member of an admin group (nested)', admin: hostingAdmin, env: () => h.hosting, target: () => ({ reference: 'sbf_admin' }), code: 'TARGET_PROTECTED', victim: HOSTING.admin },
-    { name: 'the DONT_EXPIRE_PASSWD user', admin: hostingAdmin, env: () => h.hosting, target: () => ({ reference: 'sbf_noexp' }), code: 'TARGET_PASSWORD_NEVER_EXPIRES', victim: HOSTING.neverExpires },
-    { name: 'the computer account', admin: hostingAdmin, env: () => h.hosting, target: () => ({ reference: 'SBF-PC01$' }), code: 'DIRECTORY_USER_NOT_FOUND', victim: HOSTING.jmus },
+    { name: 'the Domain Admin inside Hosting', admin: () => hostingAdmin, env: () => h.hosting, target: () => ({ reference: 'sbf_dadmin' }), code: 'TARGET_PROTECTED', victim: HOSTING.domainAdmin },
+    { name: 'a member of an admin group (nested)', admin: () => hostingAdmin, env: () => h.hosting, target: () => ({ reference: 'sbf_admin' }), code: 'TARGET_PROTECTED', victim: HOSTING.admin },
+    { name: 'the DONT_EXPIRE_PASSWD user', admin: () => hostingAdmin, env: () => h.hosting, target: () => ({ reference: 'sbf_noexp' }), code: 'TARGET_PASSWORD_NEVER_EXPIRES', victim: HOSTING.neverExpires },
+    { name: 'the computer account', admin: () => hostingAdmin, env: () => h.hosting, target: () => ({ reference: 'SBF-PC01$' }), code: 'DIRECTORY_USER_NOT_FOUND', victim: HOSTING.jmus },
     ...['*', '*)(objectClass=*', '\\00', 'sbf_jmus)(|(cn=*', 'sbf_*'].map((reference) => ({
       name: `the reference ${JSON.stringify(reference)}`,
-      admin: hostingAdmin,
+      admin: () => hostingAdmin,
       env: () => h.hosting,
       target: () => ({ reference }),
       code: 'DIRECTORY_USER_NOT_FOUND',
       victim: HOSTING.jmus,
     })),
-    { name: 'a reference with a NUL character', admin: hostingAdmin, env: () => h.hosting, target: () => ({ reference: 'jmus\u0000' }), code: 'INPUT_INVALID', victim: HOSTING.jmus },
+    { name: 'a reference with a NUL character', admin: () => hostingAdmin, env: () => h.hosting, target: () => ({ reference: 'jmus\u0000' }), code: 'INPUT_INVALID', victim: HOSTING.jmus },
   ];
 
   for (const c of cases) {
     it(`refuses ${c.name}`, async () => {
       const target = await c.target();
-      const error = await caught(resetPassword(c.admin, c.env(), target, h.core));
+      const error = await caught(resetPassword(c.admin(), c.env(), target, h.core));
       expect(error.code).toBe(c.code);
       expect(await bindResult(c.victim.upn, SEED_PASSWORD)).toBe('ok');
       const [latest] = await h.core.audit.recent({ environment: c.env().key, limit: 1 });
       expect(latest).toMatchObject({ action: 'reset', outcome: 'refused', errorCode: c.code });
-      expect(latest?.admin.dn).toBe(c.admin.identity.dn);
+      expect(latest?.admin.dn).toBe(c.admin().identity.dn);
     });
   }
 });

@@ -112,8 +112,11 @@ export async function startHarness(overrides: Record<string, string | undefined>
   };
 }
 
-export function adminOf(person: { dn: string; upn: string; sam: string; displayName: string }): Admin {
-  return { identity: { dn: person.dn, upn: person.upn, sam: person.sam, displayName: person.displayName }, teamsId: null };
+/** An admin as a sign-in leaves them: their account read from the test DC (objectGUID, pwdLastSet). */
+export async function adminOf(h: Harness, person: { upn: string }): Promise<Admin> {
+  const identity = await h.core.directory.findAdmin(person.upn, h.config.tenants);
+  if (!identity) throw new Error(`${person.upn} is not an admin of any environment`);
+  return { identity, teamsId: null };
 }
 
 /** Every byte the product wrote under a folder, as text, to search for secrets. */

@@ -4,7 +4,8 @@
  * test DC as its domain admin, as `ldapmodify` would.
  */
 import { Attribute, Change } from 'ldapts';
-import { asDomainAdmin, bindResult, setDomainAttribute } from './directory.js';
+import { as, asDomainAdmin, bindResult, setDomainAttribute } from './directory.js';
+import { SERVICE_ACCOUNT } from './fixtures.js';
 
 async function read(dn: string, attribute: string): Promise<string | undefined> {
   return asDomainAdmin(async (c) => {
@@ -18,9 +19,15 @@ async function replace(dn: string, attribute: string, value: string): Promise<vo
   await asDomainAdmin((c) => c.modify(dn, new Change({ operation: 'replace', modification: new Attribute({ type: attribute, values: [value] }) })));
 }
 
-/** badPwdCount as the DC keeps it (Samba counts only while the domain has a lock-out threshold). */
+/**
+ * badPwdCount as the DC keeps it (Samba counts only while the domain has a lock-out threshold).
+ * Read as the service account, so that Administrator's own count is not reset by the reading bind.
+ */
 export async function badPwdCount(dn: string): Promise<number> {
-  return Number((await read(dn, 'badPwdCount')) ?? '0');
+  return as(SERVICE_ACCOUNT, async (c) => {
+    const { searchEntries } = await c.search(dn, { scope: 'base', attributes: ['badPwdCount'] });
+    return Number(searchEntries[0]?.['badPwdCount'] ?? '0');
+  });
 }
 
 /** Runs `work` with a lock-out threshold on the test domain, and takes it away afterwards. */

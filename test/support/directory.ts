@@ -24,9 +24,14 @@ export async function bindResult(login: string, password: string): Promise<strin
 }
 
 export async function asDomainAdmin<T>(work: (c: Client) => Promise<T>): Promise<T> {
+  return as(DOMAIN_ADMIN, work);
+}
+
+/** Runs `work` bound as this account (a good bind resets that account's own badPwdCount). */
+export async function as<T>(account: { dn: string; password: string }, work: (c: Client) => Promise<T>): Promise<T> {
   const c = client();
   try {
-    await c.bind(DOMAIN_ADMIN.dn, DOMAIN_ADMIN.password);
+    await c.bind(account.dn, account.password);
     return await work(c);
   } finally {
     await c.unbind().catch(() => undefined);

@@ -8,35 +8,17 @@ import { createLowdbNonceStore } from '../auth/nonce-store.js';
 import { createPasswordVault } from '../auth/password-vault.js';
 import { createLowdbSessionStore } from '../auth/session-store.js';
 import { createLowdbSignInLimiter } from '../auth/sign-in-limiter.js';
-import { ConfigError, type Config } from '../config/config.js';
+import type { Config } from '../config/config.js';
 import { createCore, type Core } from '../core.js';
 import type { Logger } from '../log/logger.js';
 import { createAdapter, createBotApplication } from './app.js';
 import type { BotDeps } from './handlers.js';
+import { watchDirectorySetup, type Readiness } from './readiness.js';
 import { startServer, type BotServer } from './server.js';
 
 export interface RunningBot extends BotServer {
   readonly core: Core;
   readonly deps: BotDeps;
-}
-
-/**
- * Refuses to start when the tenants file names admin groups that do not exist or are distribution
- * groups (their members are absent from tokenGroups), or protected groups that do not exist. A
- * directory that cannot be reached yet does not stop the start: the actions will say so.
- */
-async function checkDirectorySetup(core: Core, log: Logger): Promise<void> {
-  let problems: string[];
-  try {
-    problems = await core.directory.checkSetup();
-  } catch (error) {
-    log.warn({ code: 'DIRECTORY_SETUP_UNCHECKED', cause: String(error) }, 'the directory could not be reached to check the admin groups');
-    return;
-  }
-  if (problems.length > 0) {
-    core.close();
-    throw new ConfigError(problems);
-  }
 }
 
 export async function startBot(
@@ -45,7 +27,13 @@ export async function startBot(
   options: { port?: number; answerWithinMs?: number; extend?: (server: restify.Server) => void } = {},
 ): Promise<RunningBot> {
   const core = createCore(config, log);
-  await checkDirectorySetup(core, log);
+  let readiness: Readiness;
+  try {
+    readiness = await watchDirectorySetup(core, log);
+  } catch (error) {
+    core.close();
+    throw error;
+  }
   const deps: BotDeps = {
     core,
     sessions: createLowdbSessionStore({ file: join(config.dataDir, 'sessions.json'), ttlMinutes: config.sessionTtlMinutes }),
@@ -62,12 +50,27 @@ export async function startBot(
   };
   const adapter = createAdapter(config, log);
   const app = createBotApplication(adapter, config, deps);
-  const server = await startServer({ config, core, adapter, app, log, ...(options.extend ? { extend: options.extend } : {}) }, options.port);
+  const extend = (server: restify.Server) => {
+    server.get('/readyz', async (_req, res) => {
+      const ready = readiness.isReady();
+      res.send(ready ? 200 : 503, { status: ready ? 'ready' : 'not ready' });
+    });
+    options.extend?.(server);
+  };
+  let server: BotServer;
+  try {
+    server = await startServer({ config, core, adapter, app, log, extend }, options.port);
+  } catch (error) {
+    readiness.stop();
+    core.close();
+    throw error;
+  }
   return {
     ...server,
     core,
     deps,
     async close() {
+      readiness.stop();
       await server.close();
       core.close();
     },

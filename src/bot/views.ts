@@ -1,0 +1,75 @@
+/**
+ * Cards built for an acting admin: lists, employee cards and mail forms carry single-use
+ * confirmations (src/auth/confirmations.ts); the mail outcome may keep a password for one showing.
+ */
+import type { ActingAdmin } from '../auth/acting-admin.js';
+import { issueConfirmations } from '../auth/confirmations.js';
+import type { AdminSession } from '../auth/session-store.js';
+import type { Tenant } from '../config/config.js';
+import type { Person } from '../directory/directory.js';
+import type { EmployeePage } from '../employees/browse.js';
+import type { Language } from '../errors/catalog.js';
+import { maskMailAddress } from '../mail/address.js';
+import type { MailResult } from '../reset/reset-password.js';
+import type { Caller } from './caller.js';
+import * as cards from './cards.js';
+import { tenantsForCaller, type BotDeps, type Card } from './context.js';
+import { fill, TEXTS } from './texts.js';
+
+export function pickerFor(deps: BotDeps, caller: Caller, session: AdminSession): Card {
+  const tenants = tenantsForCaller(deps, caller).filter((t) => session.tenantKeys.includes(t.key));
+  return cards.environmentPickerCard(caller.language, {
+    tenants: tenants.map((t) => ({ key: t.key, name: t.name })),
+    ...(session.activeTenantKey ? { activeKey: session.activeTenantKey } : {}),
+  });
+}
+
+export async function listCard(deps: BotDeps, caller: Caller, a: ActingAdmin, page: EmployeePage, search?: string): Promise<Card> {
+  const nonces = await issueConfirmations(deps.nonces, caller, a, page.people.map((p) => p.guid), 'reset');
+  return cards.employeeListCard(caller.language, {
+    environmentName: a.tenant.name,
+    people: page.people.map((person, i) => ({ person, nonce: nonces[i] as string })),
+    ...(search ? { search } : {}),
+    ...(page.previous ? { previous: page.previous } : {}),
+    ...(page.next ? { next: page.next } : {}),
+    pageNumber: page.pageNumber,
+  });
+}
+
+export async function employeeCard(deps: BotDeps, caller: Caller, a: ActingAdmin, person: Person): Promise<Card> {
+  const [nonce] = await issueConfirmations(deps.nonces, caller, a, [person.guid], 'reset');
+  return cards.employeeCard(caller.language, { environmentName: a.tenant.name, person, nonce: nonce as string });
+}
+
+export interface MailFormInput {
+  readonly address?: string | undefined;
+  readonly language?: Language | undefined;
+  readonly error?: string;
+  /** Kept when the form comes back for a corrected address. */
+  readonly nonce?: string;
+}
+
+export async function mailFormCard(deps: BotDeps, caller: Caller, a: ActingAdmin, person: Person, input: MailFormInput = {}): Promise<Card> {
+  const nonce = input.nonce ?? (await issueConfirmations(deps.nonces, caller, a, [person.guid], 'mail'))[0];
+  return cards.mailFormCard(caller.language, {
+    environmentName: a.tenant.name,
+    person,
+    address: input.address ?? person.mail ?? '',
+    language: input.language ?? a.tenant.language,
+    nonce: nonce as string,
+    ...(input.error ? { error: input.error } : {}),
+  });
+}
+
+export function environmentChosenCard(caller: Caller, tenant: Tenant): Card {
+  return cards.messageCard(caller.language, { kind: 'info', text: fill(TEXTS[caller.language].chat.environmentChosen, { environment: tenant.name }) });
+}
+
+export function mailOutcome(deps: BotDeps, caller: Caller, result: MailResult): Card {
+  const common = { person: result.person, maskedRecipient: maskMailAddress(result.recipient), at: new Date(), timeZone: caller.timeZone };
+  if (result.status === 'mailed') return cards.mailOutcomeCard(caller.language, { ...common, noticeSent: result.noticeSent });
+  // The mail failed after the reset: the password waits, once and briefly, to be shown in a dialog.
+  const vaultId = deps.vault.put({ teamsTenantId: caller.teamsTenantId, aadObjectId: caller.aadObjectId, targetGuid: result.person.guid }, result.password);
+  return cards.mailFailedCard(caller.language, { ...common, errorText: result.error.userMessage(caller.language), vaultId });
+}
+

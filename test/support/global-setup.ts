@@ -228,7 +228,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const provisionMs = await dc(env, 'provision', 120_000);
     startAttempted = true;
     const startMs = await dc(env, 'start', 60_000);
-    console.log(`samba-dc: ldaps://${ip} ready (provision+seed ${provisionMs} ms, start ${startMs} ms, ${dir})`);
+    console.log(`samba-dc: ldaps://${ip} ready (provision+seed ${provisionMs} ms, start ${startMs} ms, ${dir}); tests on Node ${process.version}`);
   } catch (error) {
     await cleanUp().catch(() => undefined);
     throw error;

@@ -14,6 +14,7 @@ import type { Logger } from '../log/logger.js';
 import { createAdapter, createBotApplication } from './app.js';
 import type { BotDeps } from './handlers.js';
 import { watchDirectorySetup, type Readiness } from './readiness.js';
+import { preloadCardTemplates } from './cards.js';
 import { startServer, type BotServer } from './server.js';
 
 export interface RunningBot extends BotServer {
@@ -26,6 +27,8 @@ export async function startBot(
   log: Logger,
   options: { port?: number; answerWithinMs?: number; extend?: (server: restify.Server) => void } = {},
 ): Promise<RunningBot> {
+  // A missing or broken card template stops the start, not the first admin who needs it.
+  preloadCardTemplates();
   const core = createCore(config, log);
   let readiness: Readiness;
   try {

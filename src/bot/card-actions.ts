@@ -31,15 +31,9 @@ export type CardVerb = z.infer<typeof cardVerbSchema>;
 
 /** Buttons that are an Action.Submit opening a Teams dialog (the answer is a `task/fetch` response). */
 export const TASK_FETCH_VERBS = ['reset', 'reveal'] as const satisfies readonly CardVerb[];
-/** Buttons that are an Action.Submit; every other verb is an Action.Execute. */
-export const SUBMIT_VERBS = ['reset', 'reveal', 'dialog.close'] as const satisfies readonly CardVerb[];
 
 export function isTaskFetchVerb(verb: CardVerb): boolean {
   return (TASK_FETCH_VERBS as readonly CardVerb[]).includes(verb);
-}
-
-export function isSubmitVerb(verb: CardVerb): boolean {
-  return (SUBMIT_VERBS as readonly CardVerb[]).includes(verb);
 }
 
 /** objectGUID as the directory module writes it (src/directory/sid.ts). */

@@ -3,7 +3,7 @@
  * the kind of conversation, and the language and time zone to answer in.
  */
 import { z } from 'zod';
-import type { Language } from '../errors/catalog.js';
+import type { Language } from '../i18n/translations.js';
 
 export interface Caller {
   readonly teamsTenantId: string;

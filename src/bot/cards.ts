@@ -15,10 +15,11 @@ import { fileURLToPath } from 'node:url';
 import { Template } from 'adaptivecards-templating';
 import type { AuditEntry } from '../audit/audit-log.js';
 import type { PageCursor, Person } from '../directory/directory.js';
-import { ERROR_CATALOG, type Language } from '../errors/catalog.js';
+import { ERROR_CATALOG } from '../errors/catalog.js';
+import { fill, type Language } from '../i18n/translations.js';
 import { maskMailAddress } from '../mail/address.js';
 import { buttonData } from './card-actions.js';
-import { TEXTS, fill, type Texts } from './texts.js';
+import { TEXTS, type Texts } from './texts.js';
 
 export const ADAPTIVE_CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
 

@@ -2,7 +2,7 @@
  * What an admin types, parsed into a command. Case-insensitive, Dutch words too; the bot's
  * @mention is stripped before (by teams-ai) and again here in case a client leaves `<at>` tags.
  */
-import type { Language } from '../errors/catalog.js';
+import type { Language } from '../i18n/translations.js';
 
 export type Command =
   | { readonly name: 'help' }

@@ -22,6 +22,7 @@ import type { Application, TeamsAdapter, TurnState } from '@microsoft/teams-ai';
 import type { Config } from '../config/config.js';
 import type { Core } from '../core.js';
 import type { Logger } from '../log/logger.js';
+import { isLoopback } from '../util/loopback.js';
 import { failedFields, inboundActivitySchema, readJsonBody, screenAuthorization, TimeoutError, withTimeout } from './inbound.js';
 
 export const MESSAGES_PATH = '/api/messages';
@@ -65,16 +66,12 @@ export interface ServerParts {
   readonly extend?: (server: restify.Server) => void;
 }
 
-function isLoopbackName(host: string): boolean {
-  return host === 'localhost' || host === '[::1]' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
 /** Host header and serviceUrl both name this machine. */
 function isLocalRequest(hostHeader: string | undefined, serviceUrl: unknown): boolean {
   try {
     const host = new URL(`http://${hostHeader ?? ''}`).hostname;
     const service = typeof serviceUrl === 'string' ? new URL(serviceUrl).hostname : '';
-    return isLoopbackName(host) && isLoopbackName(service);
+    return isLoopback(host) && isLoopback(service);
   } catch {
     return false;
   }

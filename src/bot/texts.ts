@@ -2,11 +2,14 @@
  * Every word the cards show, in Dutch and English. The templates in cards/ hold no language: the
  * builders in cards.ts pick a section from here and pass it in as data (`${t.title}`).
  *
- * `{name}`-style placeholders are filled by `fill` in cards.ts. The column names (Displayname,
+ * `{name}`-style placeholders are filled with `fill` (src/i18n). The column names (Displayname,
  * Domainname, UPN, Pre-windows) stay as the portal showed them, in both languages: admins know them.
  * Tone: for helpdesk admins, short and plain; Dutch addresses the admin with "u".
  */
-import type { Language } from '../errors/catalog.js';
+import { translations } from '../i18n/translations.js';
+
+/** Also here for the handlers, which take the texts and `fill` from this module. */
+export { fill } from '../i18n/translations.js';
 
 const EN = {
   common: {
@@ -312,23 +315,4 @@ const NL: Texts = {
   },
 };
 
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null) {
-    for (const inner of Object.values(value)) deepFreeze(inner);
-    Object.freeze(value);
-  }
-  return value;
-}
-
-export const TEXTS: Readonly<Record<Language, Texts>> = deepFreeze({ en: EN, nl: NL });
-
-/**
- * Fills `{name}` placeholders in one pass, so a value that itself contains `{time}` stays as it is.
- * Unknown placeholders are left in place (a test checks that every language uses the same ones).
- */
-export function fill(text: string, values: Readonly<Record<string, string | number>>): string {
-  return text.replace(/\{([a-zA-Z]+)\}/g, (whole, key: string) => {
-    const value = Object.hasOwn(values, key) ? values[key] : undefined;
-    return value === undefined ? whole : String(value);
-  });
-}
+export const TEXTS = translations<Texts>({ en: EN, nl: NL });

@@ -4,16 +4,11 @@
  * secrets).
  */
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { z } from 'zod';
 import { dnEquals, isDnWithin, parseDn } from '../directory/dn.js';
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
-
-function isLoopbackHost(host: string): boolean {
-  if (LOOPBACK_HOSTS.has(host)) return true;
-  return isIP(host) === 4 && host.startsWith('127.');
-}
+import { LANGUAGES } from '../i18n/translations.js';
+import { deepFreeze } from '../util/deep-freeze.js';
+import { isLoopback } from '../util/loopback.js';
 
 const booleanSetting = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
@@ -101,7 +96,7 @@ const envSchema = z
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['BOT_TENANT_ID'], message: `is required with BOT_TYPE=${env.BOT_TYPE}` });
     }
     const smtp = new URL(env.SMTP_URL);
-    if (env.SMTP_ALLOW_PLAINTEXT && !isLoopbackHost(smtp.hostname)) {
+    if (env.SMTP_ALLOW_PLAINTEXT && !isLoopback(smtp.hostname)) {
       ctx.addIssue({
         code: z.ZodIssueCode.custom,
         path: ['SMTP_ALLOW_PLAINTEXT'],
@@ -110,7 +105,7 @@ const envSchema = z
     }
   });
 
-const languageSchema = z.enum(['nl', 'en']);
+const languageSchema = z.enum(LANGUAGES);
 
 export const tenantSchema = z
   .object({
@@ -226,14 +221,6 @@ function describeIssues(issues: z.ZodIssue[], prefix: string): string[] {
     }
     return `${prefix}${path}: ${message}`;
   });
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object') {
-    Object.values(value).forEach(deepFreeze);
-    Object.freeze(value);
-  }
-  return value;
 }
 
 export type Environment = Readonly<Record<string, string | undefined>>;

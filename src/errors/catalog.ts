@@ -2,12 +2,10 @@
  * The one error catalog. Every failure the product reports carries one of these codes.
  * Users read `en`/`nl` (never a stack trace, never a secret); logs read the code and the cause.
  */
-export type Language = 'nl' | 'en';
+import type { Language, Translations } from '../i18n/translations.js';
 
-interface CatalogEntry {
-  readonly en: string;
-  readonly nl: string;
-}
+/** Also here for the modules that take the language from the catalog. */
+export type { Language } from '../i18n/translations.js';
 
 export const ERROR_CATALOG = {
   CONFIG_INVALID: {
@@ -150,7 +148,7 @@ export const ERROR_CATALOG = {
     en: 'Something went wrong.',
     nl: 'Er ging iets mis.',
   },
-} as const satisfies Record<string, CatalogEntry>;
+} as const satisfies Record<string, Translations<string>>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
 

@@ -1,10 +1,56 @@
 /**
- * The two mails the product sends, in Dutch and English, as plain text and HTML.
+ * The two mails the product sends, as plain text and HTML. Each mail is written once, as a list of
+ * paragraphs that both formats show alike (a line break in the text is a <br> in the HTML); its
+ * words are in the table below, per language.
  *
  * Pure functions: no I/O, nothing stored. The password passes through only into the body of the
  * password mail (never the subject, which mail servers log and phones show on lock screens).
  */
-import type { Language } from '../errors/catalog.js';
+import { fill, translations, type Language } from '../i18n/translations.js';
+
+const EN = {
+  greeting: 'Dear {name},',
+  regards: 'Kind regards,',
+  signature: 'Your helpdesk',
+  password: {
+    subject: 'Your temporary password for {environment}',
+    reset: 'Your password for {environment} (account {account}) has been reset by your helpdesk.',
+    passwordIs: 'Your temporary password is:',
+    onlyOnce: 'This password works only once: when you first sign in, you choose a new password of your own.',
+    signInNow: 'Please sign in right away at the Password Change Portal and choose your own password:',
+    keepSafe: 'Keep your new password safe. Did you not ask for this? Then please contact your helpdesk.',
+  },
+  notice: {
+    subject: 'Your password for {environment} has been reset',
+    reset: 'Your password for {environment} has been reset by your helpdesk.',
+    sentTo: 'The temporary password was sent to {recipient}.',
+    unexpected: 'Did you not expect this? Then please contact your helpdesk straight away.',
+  },
+};
+
+type MailTexts = typeof EN;
+
+const NL: MailTexts = {
+  greeting: 'Beste {name},',
+  regards: 'Met vriendelijke groet,',
+  signature: 'Uw helpdesk',
+  password: {
+    subject: 'Uw tijdelijke wachtwoord voor {environment}',
+    reset: 'Uw wachtwoord voor {environment} (account {account}) is opnieuw ingesteld door uw helpdesk.',
+    passwordIs: 'Uw tijdelijke wachtwoord is:',
+    onlyOnce: 'Dit wachtwoord werkt maar één keer: bij de eerste aanmelding kiest u zelf een nieuw wachtwoord.',
+    signInNow: 'Meld u daarom direct aan op de Password Change Portal en kies uw eigen wachtwoord:',
+    keepSafe: 'Bewaar uw nieuwe wachtwoord veilig. Heeft u dit niet aangevraagd? Neem dan contact op met uw helpdesk.',
+  },
+  notice: {
+    subject: 'Uw wachtwoord voor {environment} is opnieuw ingesteld',
+    reset: 'Uw wachtwoord voor {environment} is opnieuw ingesteld door uw helpdesk.',
+    sentTo: 'Het tijdelijke wachtwoord is verstuurd naar {recipient}.',
+    unexpected: 'Had u dit niet verwacht? Neem dan direct contact op met uw helpdesk.',
+  },
+};
+
+const MAIL_TEXTS = translations<MailTexts>({ en: EN, nl: NL });
 
 export interface RenderedMail {
   subject: string;
@@ -65,6 +111,26 @@ function linkOrText(url: string): string {
   return isWeb ? `<a href="${text}">${text}</a>` : text;
 }
 
+/** A paragraph (its lines), or the block that shows the password. */
+type Block = readonly string[] | { readonly password: string };
+
+/** How a mail's parts look in one format; each template below is written once for both. */
+interface Format {
+  /** Our own words and the input's values: as they are in plain text, escaped in HTML. */
+  escape(value: string): string;
+  strong(value: string): string;
+  link(url: string): string;
+  body(blocks: readonly Block[]): string;
+}
+
+const PLAIN: Format = {
+  escape: (value) => value,
+  strong: (value) => value,
+  link: (url) => url,
+  body: (blocks) =>
+    blocks.map((block) => ('password' in block ? `    ${block.password}` : block.join('\n'))).join('\n\n') + '\n',
+};
+
 const PARAGRAPH = 'margin:0 0 12px 0;';
 /** Monospace, so look-alike characters (l, 1, I, O, 0) can be told apart when typing it over. */
 const PASSWORD_BLOCK =
@@ -73,94 +139,69 @@ const PASSWORD_BLOCK =
   'background:#f3f3f3;border:1px solid #d0d0d0;border-radius:4px;padding:8px 12px;margin:0 0 12px 0;' +
   'display:inline-block;white-space:pre;';
 
-function htmlDocument(language: Language, title: string, body: string): string {
+const HTML: Format = {
+  escape: escapeHtml,
+  strong: (value) => `<strong>${escapeHtml(value)}</strong>`,
+  link: linkOrText,
+  body: (blocks) =>
+    blocks
+      .map((block) =>
+        'password' in block
+          ? `<pre style="${PASSWORD_BLOCK}">${block.password}</pre>`
+          : `<p style="${PARAGRAPH}">${block.join('<br>')}</p>`,
+      )
+      .join('\n'),
+};
+
+function htmlDocument(language: Language, subject: string, body: string): string {
   return (
-    `<!DOCTYPE html>\n<html lang="${language}"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>\n` +
+    `<!DOCTYPE html>\n<html lang="${language}"><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head>\n` +
     `<body style="font-family:'Segoe UI',Arial,sans-serif;font-size:14px;line-height:1.5;color:#222;">\n${body}\n</body></html>\n`
   );
 }
 
-const p = (html: string): string => `<p style="${PARAGRAPH}">${html}</p>`;
+/** What every mail is about: an employee of an environment, who reads this language. */
+type MailInput = Pick<PasswordMailInput, 'language' | 'displayName' | 'environmentName'>;
+
+/** One mail, written once: each part gets the texts of the mail's language and a format. */
+interface Template {
+  /** The subject's text, filled with the environment alone: the subject never holds the password. */
+  subject(t: MailTexts): string;
+  /** The values beyond {name} and {environment}, shaped for the format. */
+  values(format: Format): Readonly<Record<string, string>>;
+  /** `say` fills a text of the table, escaped for the format, with the values. */
+  body(t: MailTexts, say: (text: string) => string, format: Format): Block[];
+}
+
+function render(input: MailInput, template: Template): RenderedMail {
+  const t = MAIL_TEXTS[input.language];
+  const subject = oneLine(fill(template.subject(t), { environment: input.environmentName }));
+  const body = (format: Format): string => {
+    const values = {
+      name: format.escape(input.displayName),
+      environment: format.escape(input.environmentName),
+      ...template.values(format),
+    };
+    return format.body(template.body(t, (text) => fill(format.escape(text), values), format));
+  };
+  return { subject, text: body(PLAIN), html: htmlDocument(input.language, subject, body(HTML)) };
+}
 
 /** The mail that carries the temporary password to the employee. */
 export function renderPasswordMail(input: PasswordMailInput): RenderedMail {
-  const name = escapeHtml(input.displayName);
-  const account = escapeHtml(input.accountName);
-  const env = escapeHtml(input.environmentName);
-  const password = escapeHtml(input.password);
-  const link = linkOrText(input.changePortalUrl);
-
-  if (input.language === 'nl') {
-    const subject = oneLine(`Uw tijdelijke wachtwoord voor ${input.environmentName}`);
-    const text = [
-      `Beste ${input.displayName},`,
-      '',
-      `Uw wachtwoord voor ${input.environmentName} (account ${input.accountName}) is opnieuw ingesteld door uw helpdesk.`,
-      'Uw tijdelijke wachtwoord is:',
-      '',
-      `    ${input.password}`,
-      '',
-      'Dit wachtwoord werkt maar één keer: bij de eerste aanmelding kiest u zelf een nieuw wachtwoord.',
-      'Meld u daarom direct aan op de Password Change Portal en kies uw eigen wachtwoord:',
-      '',
-      input.changePortalUrl,
-      '',
-      'Bewaar uw nieuwe wachtwoord veilig. Heeft u dit niet aangevraagd? Neem dan contact op met uw helpdesk.',
-      '',
-      'Met vriendelijke groet,',
-      'Uw helpdesk',
-      '',
-    ].join('\n');
-    const html = htmlDocument(
-      'nl',
-      subject,
-      [
-        p(`Beste ${name},`),
-        p(`Uw wachtwoord voor ${env} (account <strong>${account}</strong>) is opnieuw ingesteld door uw helpdesk. Uw tijdelijke wachtwoord is:`),
-        `<pre style="${PASSWORD_BLOCK}">${password}</pre>`,
-        p('Dit wachtwoord werkt maar één keer: bij de eerste aanmelding kiest u zelf een nieuw wachtwoord.'),
-        p(`Meld u daarom direct aan op de Password Change Portal en kies uw eigen wachtwoord:<br>${link}`),
-        p('Bewaar uw nieuwe wachtwoord veilig. Heeft u dit niet aangevraagd? Neem dan contact op met uw helpdesk.'),
-        p('Met vriendelijke groet,<br>Uw helpdesk'),
-      ].join('\n'),
-    );
-    return { subject, text, html };
-  }
-
-  const subject = oneLine(`Your temporary password for ${input.environmentName}`);
-  const text = [
-    `Dear ${input.displayName},`,
-    '',
-    `Your password for ${input.environmentName} (account ${input.accountName}) has been reset by your helpdesk.`,
-    'Your temporary password is:',
-    '',
-    `    ${input.password}`,
-    '',
-    'This password works only once: when you first sign in, you choose a new password of your own.',
-    'Please sign in right away at the Password Change Portal and choose your own password:',
-    '',
-    input.changePortalUrl,
-    '',
-    'Keep your new password safe. Did you not ask for this? Then please contact your helpdesk.',
-    '',
-    'Kind regards,',
-    'Your helpdesk',
-    '',
-  ].join('\n');
-  const html = htmlDocument(
-    'en',
-    subject,
-    [
-      p(`Dear ${name},`),
-      p(`Your password for ${env} (account <strong>${account}</strong>) has been reset by your helpdesk. Your temporary password is:`),
-      `<pre style="${PASSWORD_BLOCK}">${password}</pre>`,
-      p('This password works only once: when you first sign in, you choose a new password of your own.'),
-      p(`Please sign in right away at the Password Change Portal and choose your own password:<br>${link}`),
-      p('Keep your new password safe. Did you not ask for this? Then please contact your helpdesk.'),
-      p('Kind regards,<br>Your helpdesk'),
-    ].join('\n'),
-  );
-  return { subject, text, html };
+  return render(input, {
+    subject: (t) => t.password.subject,
+    values: (format) => ({ account: format.strong(input.accountName) }),
+    body: (t, say, format) => [
+      [say(t.greeting)],
+      [say(t.password.reset), say(t.password.passwordIs)],
+      { password: format.escape(input.password) },
+      [say(t.password.onlyOnce), say(t.password.signInNow)],
+      [format.link(input.changePortalUrl)],
+      [say(t.password.keepSafe)],
+      [say(t.regards), say(t.signature)],
+    ],
+  });
 }
 
 /**
@@ -168,59 +209,14 @@ export function renderPasswordMail(input: PasswordMailInput): RenderedMail {
  * and where (masked), and carries no password, so a reset nobody asked for does not go unseen.
  */
 export function renderResetNoticeMail(input: ResetNoticeInput): RenderedMail {
-  const name = escapeHtml(input.displayName);
-  const env = escapeHtml(input.environmentName);
-  const recipient = escapeHtml(input.maskedRecipient);
-
-  if (input.language === 'nl') {
-    const subject = oneLine(`Uw wachtwoord voor ${input.environmentName} is opnieuw ingesteld`);
-    const text = [
-      `Beste ${input.displayName},`,
-      '',
-      `Uw wachtwoord voor ${input.environmentName} is opnieuw ingesteld door uw helpdesk.`,
-      `Het tijdelijke wachtwoord is verstuurd naar ${input.maskedRecipient}.`,
-      '',
-      'Had u dit niet verwacht? Neem dan direct contact op met uw helpdesk.',
-      '',
-      'Met vriendelijke groet,',
-      'Uw helpdesk',
-      '',
-    ].join('\n');
-    const html = htmlDocument(
-      'nl',
-      subject,
-      [
-        p(`Beste ${name},`),
-        p(`Uw wachtwoord voor ${env} is opnieuw ingesteld door uw helpdesk. Het tijdelijke wachtwoord is verstuurd naar <strong>${recipient}</strong>.`),
-        p('Had u dit niet verwacht? Neem dan direct contact op met uw helpdesk.'),
-        p('Met vriendelijke groet,<br>Uw helpdesk'),
-      ].join('\n'),
-    );
-    return { subject, text, html };
-  }
-
-  const subject = oneLine(`Your password for ${input.environmentName} has been reset`);
-  const text = [
-    `Dear ${input.displayName},`,
-    '',
-    `Your password for ${input.environmentName} has been reset by your helpdesk.`,
-    `The temporary password was sent to ${input.maskedRecipient}.`,
-    '',
-    'Did you not expect this? Then please contact your helpdesk straight away.',
-    '',
-    'Kind regards,',
-    'Your helpdesk',
-    '',
-  ].join('\n');
-  const html = htmlDocument(
-    'en',
-    subject,
-    [
-      p(`Dear ${name},`),
-      p(`Your password for ${env} has been reset by your helpdesk. The temporary password was sent to <strong>${recipient}</strong>.`),
-      p('Did you not expect this? Then please contact your helpdesk straight away.'),
-      p('Kind regards,<br>Your helpdesk'),
-    ].join('\n'),
-  );
-  return { subject, text, html };
+  return render(input, {
+    subject: (t) => t.notice.subject,
+    values: (format) => ({ recipient: format.strong(input.maskedRecipient) }),
+    body: (t, say) => [
+      [say(t.greeting)],
+      [say(t.notice.reset), say(t.notice.sentTo)],
+      [say(t.notice.unexpected)],
+      [say(t.regards), say(t.signature)],
+    ],
+  });
 }

@@ -19,6 +19,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type restify from 'restify';
 import type { Config } from '../config/config.js';
+import { isLoopback } from '../util/loopback.js';
 
 /** A mail as the outbox lists it (src/demo/mail-catcher.ts keeps them). */
 export interface OutboxMail {
@@ -84,18 +85,10 @@ export function findPublicDirectory(): string {
   }
 }
 
-function isLoopbackAddress(address: string | undefined): boolean {
-  if (!address) return false;
-  const v4 = address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
-  return v4.startsWith('127.') || address === '::1';
-}
-
 /** A Host header naming loopback: refuses a page on another name that DNS-rebinds to 127.0.0.1. */
-function isLoopbackHost(host: string | undefined): boolean {
-  if (!host) return false;
+function isLoopbackHostHeader(host: string | undefined): boolean {
   try {
-    const { hostname } = new URL(`http://${host}`);
-    return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+    return isLoopback(new URL(`http://${host ?? ''}`).hostname);
   } catch {
     return false;
   }
@@ -168,7 +161,7 @@ export function playgroundRoutes(options: PlaygroundOptions): PlaygroundRoutes {
   const local =
     (handler: Handler): Handler =>
     async (req, res) => {
-      if (!isLoopbackAddress(req.socket.remoteAddress) || !isLoopbackHost(req.headers.host)) {
+      if (!isLoopback(req.socket.remoteAddress) || !isLoopbackHostHeader(req.headers.host)) {
         res.send(403, { error: 'the playground answers on loopback only' });
         return;
       }

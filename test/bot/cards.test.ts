@@ -13,11 +13,11 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../src/audit/audit-log.js';
 import type { PageCursor, Person } from '../../src/directory/directory.js';
-import type { Language } from '../../src/errors/catalog.js';
+import { fill, type Language } from '../../src/i18n/translations.js';
 import { buttonData, CARD_VERBS, parseCardAction, type CardVerb } from '../../src/bot/card-actions.js';
 import * as cards from '../../src/bot/cards.js';
 import type { AdaptiveCardAttachment } from '../../src/bot/cards.js';
-import { fill, TEXTS } from '../../src/bot/texts.js';
+import { TEXTS } from '../../src/bot/texts.js';
 
 // ------------------------------------------------------------------------ the parser, typed
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Language } from '../../src/errors/catalog.js';
+import type { Language } from '../../src/i18n/translations.js';
 import { escapeHtml, renderPasswordMail, renderResetNoticeMail } from '../../src/mail/templates.js';
 
 const base = {

@@ -10,7 +10,8 @@ import { signIn as signInUseCase } from '../auth/sign-in.js';
 import type { Tenant } from '../config/config.js';
 import type { Person } from '../directory/directory.js';
 import { employeeByGuid, employeePage, listEmployees, recentHistory, resolveEmployees } from '../employees/browse.js';
-import { AppError, type Language } from '../errors/catalog.js';
+import { AppError } from '../errors/catalog.js';
+import { fill, type Language } from '../i18n/translations.js';
 import { parseMailAddress } from '../mail/address.js';
 import { mailPassword, resetPassword } from '../reset/reset-password.js';
 import type { Caller } from './caller.js';
@@ -19,7 +20,7 @@ import * as cards from './cards.js';
 import { parseCommand } from './commands.js';
 import { errorCard, tenantsForCaller, type BotDeps, type Card, type TaskResponse } from './context.js';
 import { answerInTime } from './in-time.js';
-import { fill, TEXTS } from './texts.js';
+import { TEXTS } from './texts.js';
 import { employeeCard, environmentChosenCard, listCard, mailFormCard, mailOutcome, pickerFor } from './views.js';
 
 export { assertCallerAllowed, type BotDeps, type Card } from './context.js';

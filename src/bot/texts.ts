@@ -8,9 +8,6 @@
  */
 import { translations } from '../i18n/translations.js';
 
-/** Also here for the handlers, which take the texts and `fill` from this module. */
-export { fill } from '../i18n/translations.js';
-
 const EN = {
   common: {
     reset: 'Reset',

@@ -8,13 +8,13 @@ import type { AdminSession } from '../auth/session-store.js';
 import type { Tenant } from '../config/config.js';
 import type { Person } from '../directory/directory.js';
 import type { EmployeePage } from '../employees/browse.js';
-import type { Language } from '../errors/catalog.js';
+import { fill, type Language } from '../i18n/translations.js';
 import { maskMailAddress } from '../mail/address.js';
 import type { MailResult } from '../reset/reset-password.js';
 import type { Caller } from './caller.js';
 import * as cards from './cards.js';
 import { tenantsForCaller, type BotDeps, type Card } from './context.js';
-import { fill, TEXTS } from './texts.js';
+import { TEXTS } from './texts.js';
 
 export function pickerFor(deps: BotDeps, caller: Caller, session: AdminSession): Card {
   const tenants = tenantsForCaller(deps, caller).filter((t) => session.tenantKeys.includes(t.key));

@@ -4,9 +4,6 @@
  */
 import type { Language, Translations } from '../i18n/translations.js';
 
-/** Also here for the modules that take the language from the catalog. */
-export type { Language } from '../i18n/translations.js';
-
 export const ERROR_CATALOG = {
   CONFIG_INVALID: {
     en: 'The bot is not configured correctly.',

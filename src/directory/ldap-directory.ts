@@ -244,7 +244,8 @@ class LdapConnection implements DirectoryConnection {
     );
     const people = this.peopleIn(tenant, entries);
     if (sort) assertSorted(people.map((p) => p.displayName), sort.reverse);
-    return people;
+    // The size limit is a request: Samba answers with every match. Paging relies on the cut.
+    return people.slice(0, sizeLimit);
   }
 
   /** Everyone (matching `filters`) whose display name equals `displayName` as the directory compares it. */

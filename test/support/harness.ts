@@ -10,15 +10,20 @@ import { loadConfig, type Config, type Tenant } from '../../src/config/config.js
 import { createCore, type Core } from '../../src/core.js';
 import { createLogger } from '../../src/log/logger.js';
 import type { Admin } from '../../src/reset/reset-password.js';
-import { ACME, DC_CA_FILE, HOSTING, LDAPS_URL, SERVICE_ACCOUNT } from './fixtures.js';
+import { ACME, DC_CA_FILE, FABRIKAM, FABRIKAM_TEAMS_TENANT, HOSTING, LDAPS_URL, PROVIDER_STAFF_GROUP_DN, SERVICE_ACCOUNT } from './fixtures.js';
 import { startTestSmtpServer, type TestSmtpServer } from './smtp-server.js';
 import { makeTestCertificates } from './tls.js';
 
 export const HOSTING_TEAMS_TENANT = '11111111-1111-4111-8111-111111111111';
 export const ACME_TEAMS_TENANT = '22222222-2222-4222-8222-222222222222';
 
+/**
+ * The harness's tenants file: Hosting, Acme and Fabrikam. The provider's own staff (Provider Staff,
+ * nesting included) are protected everywhere; Hosting's board (Hosting Directie) in Hosting.
+ */
 export function tenantsFileContent(): string {
   return JSON.stringify({
+    protectedGroupDns: [PROVIDER_STAFF_GROUP_DN],
     tenants: [
       {
         key: HOSTING.key,
@@ -30,6 +35,7 @@ export function tenantsFileContent(): string {
         language: 'nl',
         changePortalUrl: 'https://wachtwoord.mijnsynergy.nl/',
         teamsTenantIds: [HOSTING_TEAMS_TENANT],
+        protectedGroupDns: [HOSTING.boardGroupDn],
       },
       {
         key: ACME.key,
@@ -40,6 +46,16 @@ export function tenantsFileContent(): string {
         language: 'en',
         changePortalUrl: 'https://password.acme.test/',
         teamsTenantIds: [ACME_TEAMS_TENANT],
+      },
+      {
+        key: FABRIKAM.key,
+        name: FABRIKAM.name,
+        baseDn: FABRIKAM.baseDn,
+        adminGroupDn: FABRIKAM.adminGroupDn,
+        samPrefix: FABRIKAM.samPrefix,
+        language: 'en',
+        changePortalUrl: 'https://password.fabrikam.test/',
+        teamsTenantIds: [FABRIKAM_TEAMS_TENANT],
       },
     ],
   });
@@ -56,6 +72,7 @@ export interface Harness {
   readonly logs: string[];
   readonly hosting: Tenant;
   readonly acme: Tenant;
+  readonly fabrikam: Tenant;
   close(): Promise<void>;
 }
 
@@ -93,7 +110,7 @@ export async function startHarness(overrides: Record<string, string | undefined>
   });
   const config = loadConfig(env);
   const core = createCore(config, createLogger('debug', sink));
-  const [hosting, acme] = config.tenants as [Tenant, Tenant];
+  const [hosting, acme, fabrikam] = config.tenants as [Tenant, Tenant, Tenant];
   return {
     dir,
     dataDir,
@@ -104,6 +121,7 @@ export async function startHarness(overrides: Record<string, string | undefined>
     logs,
     hosting,
     acme,
+    fabrikam,
     async close() {
       core.close();
       await smtp.close();

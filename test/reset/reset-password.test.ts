@@ -4,13 +4,17 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mailPassword, resetPassword, type TargetRef } from '../../src/reset/reset-password.js';
 import { caught } from '../support/errors.js';
 import { bindResult, restoreSeedPassword, setDomainAttribute } from '../support/directory.js';
-import { ACME, HOSTING, SEED_PASSWORD } from '../support/fixtures.js';
+import { ACME, BASE_DN, HOSTING, SEED_PASSWORD, SERVICE_ACCOUNT } from '../support/fixtures.js';
+import { personShaped, resetAsServiceAccount } from '../support/guards.js';
 import { adminOf, everythingUnder, startHarness, type Harness } from '../support/harness.js';
 import type { Admin } from '../../src/reset/reset-password.js';
+import type { Tenant } from '../../src/config/config.js';
 
 let h: Harness;
 let hostingAdmin: Admin;
 let acmeAdmin: Admin;
+/** Accounts only the product's target checks protect (their DACL lets the service account reset them). */
+const PROTECTED_VICTIMS = [HOSTING.formerAdmin, HOSTING.lateAdmin, HOSTING.staff, HOSTING.board];
 /** Every temporary password a test saw, to prove none was written anywhere. */
 const passwordsSeen: string[] = [];
 
@@ -22,7 +26,7 @@ beforeAll(async () => {
 
 afterEach(async () => {
   h.smtp.refuseWith(null);
-  for (const person of [HOSTING.jmus, HOSTING.info, HOSTING.nomail, ACME.jdoe]) await restoreSeedPassword(person.dn);
+  for (const person of [HOSTING.jmus, HOSTING.info, HOSTING.nomail, ACME.jdoe, ...PROTECTED_VICTIMS]) await restoreSeedPassword(person.dn);
 });
 
 afterAll(async () => {
@@ -169,7 +173,24 @@ describe('resetPassword', () => {
 });
 
 describe('refusals leave the directory unchanged and are audited', () => {
-  const cases: { name: string; admin: () => Admin; env: () => typeof h.hosting; target: () => Promise<TargetRef> | TargetRef; code: string; victim: { upn: string } }[] = [
+  const protectedCase = (name: string, victim: { sam: string; upn: string }, detail: string) => ({
+    name,
+    admin: () => hostingAdmin,
+    env: () => h.hosting,
+    target: () => ({ reference: victim.sam }),
+    code: 'TARGET_PROTECTED',
+    detail,
+    victim,
+  });
+  const cases: {
+    name: string;
+    admin: () => Admin;
+    env: () => Tenant;
+    target: () => Promise<TargetRef> | TargetRef;
+    code: string;
+    detail?: string;
+    victim: { upn: string };
+  }[] = [
     {
       name: 'a target in another environment (Acme account by GUID, from Hosting)',
       admin: () => hostingAdmin,
@@ -187,10 +208,16 @@ describe('refusals leave the directory unchanged and are audited', () => {
       env: () => h.hosting,
       target: () => ({ reference: 'jmus' }),
       code: 'ADMIN_SESSION_ENDED',
+      detail: 'no longer in the admin group',
       victim: HOSTING.jmus,
     },
-    { name: 'the Domain Admin inside Hosting', admin: () => hostingAdmin, env: () => h.hosting, target: () => ({ reference: 'sbf_dadmin' }), code: 'TARGET_PROTECTED', victim: HOSTING.domainAdmin },
-    { name: 'a member of an admin group (nested)', admin: () => hostingAdmin, env: () => h.hosting, target: () => ({ reference: 'sbf_admin' }), code: 'TARGET_PROTECTED', victim: HOSTING.admin },
+    protectedCase('the Domain Admin inside Hosting', HOSTING.domainAdmin, 'adminCount'),
+    protectedCase('a member of an admin group (nested)', HOSTING.admin, 'admin group'),
+    protectedCase('the second admin (nested admin group)', HOSTING.admin2, 'admin group'),
+    protectedCase('an account with an orphaned adminCount=1 and nothing else', HOSTING.formerAdmin, 'adminCount'),
+    protectedCase('a Domain Admin through a nested group, without adminCount (only tokenGroups tell)', HOSTING.lateAdmin, 'privileged group'),
+    protectedCase("the provider's staff (nested in the tenants file's top-level protected group)", HOSTING.staff, 'protected group'),
+    protectedCase("Hosting's board (in the environment's own protected group)", HOSTING.board, 'protected group'),
     { name: 'the DONT_EXPIRE_PASSWD user', admin: () => hostingAdmin, env: () => h.hosting, target: () => ({ reference: 'sbf_noexp' }), code: 'TARGET_PASSWORD_NEVER_EXPIRES', victim: HOSTING.neverExpires },
     { name: 'the computer account', admin: () => hostingAdmin, env: () => h.hosting, target: () => ({ reference: 'SBF-PC01$' }), code: 'DIRECTORY_USER_NOT_FOUND', victim: HOSTING.jmus },
     ...['*', '*)(objectClass=*', '\\00', 'sbf_jmus)(|(cn=*', 'sbf_*'].map((reference) => ({
@@ -209,12 +236,95 @@ describe('refusals leave the directory unchanged and are audited', () => {
       const target = await c.target();
       const error = await caught(resetPassword(c.admin(), c.env(), target, h.core));
       expect(error.code).toBe(c.code);
+      expect(error.detail).toBe(c.detail);
       expect(await bindResult(c.victim.upn, SEED_PASSWORD)).toBe('ok');
       const [latest] = await h.core.audit.recent({ environment: c.env().key, limit: 1 });
       expect(latest).toMatchObject({ action: 'reset', outcome: 'refused', errorCode: c.code });
+      expect(latest?.detail ?? undefined).toBe(c.detail);
       expect(latest?.admin.dn).toBe(c.admin().identity.dn);
     });
   }
+
+  it('refuses them by mail too, mailing nothing', async () => {
+    const mailsBefore = h.smtp.messages.length;
+    for (const victim of PROTECTED_VICTIMS) {
+      const error = await caught(mailPassword(hostingAdmin, h.hosting, { reference: victim.sam }, victim.mail!, 'en', h.core));
+      expect(error.code).toBe('TARGET_PROTECTED');
+      expect(await bindResult(victim.upn, SEED_PASSWORD)).toBe('ok');
+    }
+    expect(h.smtp.messages).toHaveLength(mailsBefore);
+  });
+});
+
+describe('what the refusals protect: the directory itself would let the service account do it', () => {
+  // As test/directory/samba-dc.test.ts shows for formerAdmin and lateAdmin ("lets the service
+  // account reset a Domain Admin that the protection step has not reached"): their DACLs are
+  // inherited from the OU, so without the product's check the reset would have gone through.
+  PROTECTED_VICTIMS.forEach((victim, i) => {
+    it(`the service account can reset ${victim.sam} directly`, async () => {
+      const temporary = `Tijdelijk-Wachtwoord-${60 + i}!`;
+      await resetAsServiceAccount(victim.dn, temporary);
+      try {
+        expect(await bindResult(victim.upn, temporary)).toBe('773');
+        expect(await bindResult(victim.upn, SEED_PASSWORD)).toBe('52e');
+      } finally {
+        await restoreSeedPassword(victim.dn);
+      }
+      expect(await bindResult(victim.upn, SEED_PASSWORD)).toBe('ok');
+    });
+  });
+});
+
+describe('assertResettable re-reads the target by objectGUID, whatever the card said', () => {
+  /** A provider that configured an environment too broadly: the domain's Users container. */
+  const tooBroad = (): Tenant => ({ ...h.hosting, key: 'too-broad', baseDn: `CN=Users,${BASE_DN}`, protectedGroupDns: [] });
+
+  it('refuses an Acme person from Hosting, even when the card claims a Hosting DN', async () => {
+    const [jdoe] = await h.core.directory.resolvePeople(h.acme, 'acme_jdoe');
+    expect((await caught(h.core.directory.assertResettable(h.hosting, jdoe!))).code).toBe('TARGET_OUTSIDE_ENVIRONMENT');
+    const disguised = { ...jdoe!, dn: HOSTING.jmus.dn, sam: HOSTING.jmus.sam };
+    expect((await caught(h.core.directory.assertResettable(h.hosting, disguised))).code).toBe('TARGET_OUTSIDE_ENVIRONMENT');
+    // In its own environment the same person may be reset.
+    expect((await h.core.directory.assertResettable(h.acme, jdoe!)).dn).toBe(ACME.jdoe.dn);
+  });
+
+  it('refuses an object outside the environment before reading anything else about it (a foreign security principal)', async () => {
+    // Its tokenGroups are empty: only the scope check on the returned DN, made first, refuses it as outside.
+    const fsp = await personShaped(`CN=S-1-5-11,CN=ForeignSecurityPrincipals,${BASE_DN}`);
+    const error = await caught(h.core.directory.assertResettable(h.hosting, { ...fsp, dn: HOSTING.jmus.dn }));
+    expect(error.code).toBe('TARGET_OUTSIDE_ENVIRONMENT');
+  });
+
+  it('refuses the computer account inside Hosting as not a person', async () => {
+    const computer = await personShaped(HOSTING.computer.dn);
+    const error = await caught(h.core.directory.assertResettable(h.hosting, computer));
+    expect(error.code).toBe('TARGET_NOT_PERSON');
+    expect(error.detail).toBeUndefined();
+  });
+
+  it('refuses krbtgt in an environment configured too broadly', async () => {
+    const krbtgt = await personShaped(`CN=krbtgt,CN=Users,${BASE_DN}`);
+    const error = await caught(h.core.directory.assertResettable(tooBroad(), krbtgt));
+    expect(error.code).toBe('TARGET_PROTECTED');
+    expect(error.detail).toBe('krbtgt');
+  });
+
+  it('refuses the service account itself in an environment configured too broadly', async () => {
+    const service = await personShaped(SERVICE_ACCOUNT.dn);
+    const error = await caught(h.core.directory.assertResettable(tooBroad(), service));
+    expect(error.code).toBe('TARGET_PROTECTED');
+    expect(error.detail).toBe('service account');
+    expect(await bindResult(SERVICE_ACCOUNT.dn, SERVICE_ACCOUNT.password)).toBe('ok');
+  });
+
+  it("protects the board by Hosting's own list and the staff by the top-level list", async () => {
+    const [board] = await h.core.directory.resolvePeople(h.hosting, HOSTING.board.sam);
+    const [staff] = await h.core.directory.resolvePeople(h.hosting, HOSTING.staff.sam);
+    const withoutOwnList: Tenant = { ...h.hosting, protectedGroupDns: [] };
+    expect((await h.core.directory.assertResettable(withoutOwnList, board!)).dn).toBe(HOSTING.board.dn);
+    const error = await caught(h.core.directory.assertResettable(withoutOwnList, staff!));
+    expect([error.code, error.detail]).toEqual(['TARGET_PROTECTED', 'protected group']);
+  });
 });
 
 describe('resolving what the admin typed', () => {

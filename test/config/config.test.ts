@@ -44,7 +44,7 @@ describe('configuration', () => {
     expect(config.dataDir).toBe('./data');
     expect(config.auditRetentionDays).toBe(365);
     expect(config.passwordLength).toBe(16);
-    expect(config.tenants.map((t) => t.key)).toEqual(['hosting', 'acme']);
+    expect(config.tenants.map((t) => t.key)).toEqual(['hosting', 'acme', 'fabrikam']);
     expect(Object.isFrozen(config.tenants[0])).toBe(true);
     expect(() => {
       (config as { dataDir: string }).dataDir = '/tmp';

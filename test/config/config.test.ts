@@ -91,7 +91,7 @@ describe('configuration', () => {
     const sibling = tenantsWith((t) => {
       t[1]!['baseDn'] = 'OU=Hosting2,OU=Tenants,DC=corp,DC=test';
     });
-    expect(load(base, sibling).tenants).toHaveLength(2);
+    expect(load(base, sibling).tenants).toHaveLength(3);
   });
 
   it('names a bad tenants file entry', () => {

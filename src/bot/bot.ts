@@ -5,7 +5,6 @@
 import { join } from 'node:path';
 import type restify from 'restify';
 import { createLowdbNonceStore } from '../auth/nonce-store.js';
-import { createPasswordVault } from '../auth/password-vault.js';
 import { createLowdbSessionStore } from '../auth/session-store.js';
 import { createLowdbSignInLimiter } from '../auth/sign-in-limiter.js';
 import type { Config } from '../config/config.js';
@@ -46,7 +45,6 @@ export async function startBot(
       windowMinutes: config.signIn.windowMinutes,
     }),
     nonces: createLowdbNonceStore({ file: join(config.dataDir, 'nonces.json') }),
-    vault: createPasswordVault(),
     log,
     answerWithinMs: options.answerWithinMs ?? 4000,
     signInFailureMinMs: config.signIn.failureMinMs,

@@ -40,8 +40,6 @@ export function isTaskFetchVerb(verb: CardVerb): boolean {
 export const guidSchema = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
 /** A one-time confirmation token (base64url). */
 export const nonceSchema = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/);
-/** Where a temporary password waits to be shown once (same shape as a nonce). */
-export const vaultIdSchema = nonceSchema;
 /** As src/config/config.ts allows a tenant key. */
 export const tenantKeySchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/);
 export const MAX_SEARCH_LENGTH = 100;
@@ -78,7 +76,7 @@ const resetButton = z
   .strict();
 const mailFormButton = z.object({ verb: z.literal('mail.form'), guid: guidSchema }).strict();
 const mailSendButton = z.object({ verb: z.literal('mail.send'), guid: guidSchema, nonce: nonceSchema }).strict();
-const revealButton = z.object({ verb: z.literal('reveal'), guid: guidSchema, vaultId: vaultIdSchema, msteams: msteamsSchema }).strict();
+const revealButton = z.object({ verb: z.literal('reveal'), guid: guidSchema, nonce: nonceSchema, msteams: msteamsSchema }).strict();
 const pickButton = z
   .object({ verb: z.literal('pick'), guid: guidSchema, intent: z.enum(['reset', 'mail']) })
   .strict();

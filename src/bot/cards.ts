@@ -73,8 +73,6 @@ export const MAX_LIST_PEOPLE = 20;
 export const MAX_PICKER_PEOPLE = 20;
 /** The history card shows at most this many entries. */
 export const MAX_HISTORY_ENTRIES = 25;
-/** How long a password whose mail failed can still be shown (the vault must use the same). */
-export const REVEAL_WINDOW_MINUTES = 10;
 
 /**
  * Teams refuses a message over about 28 KB, Activity envelope included. A list card that would be
@@ -347,9 +345,9 @@ export function mailOutcomeCard(
 
 export function mailFailedCard(
   lang: Language,
-  options: { person: Person; maskedRecipient: string; at: Date; errorText: string; vaultId: string; timeZone?: string },
+  options: { person: Person; maskedRecipient: string; at: Date; errorText: string; nonce: string; timeZone?: string },
 ): AdaptiveCardAttachment {
-  const { person, maskedRecipient, at, errorText, vaultId, timeZone = DEFAULT_TIME_ZONE } = options;
+  const { person, maskedRecipient, at, errorText, nonce, timeZone = DEFAULT_TIME_ZONE } = options;
   const t = TEXTS[lang].mailFailed;
   return expand('mail-failed', {
     t: {
@@ -360,9 +358,8 @@ export function mailFailedCard(
         time: formatTime(at, lang, timeZone),
       }),
       reason: fill(t.reason, { error: clip(errorText, MAX_FREE_TEXT) }),
-      whatNow: fill(t.whatNow, { minutes: REVEAL_WINDOW_MINUTES }),
     },
-    reveal: buttonData('reveal', { guid: person.guid, vaultId }),
+    reveal: buttonData('reveal', { guid: person.guid, nonce }),
   });
 }
 

@@ -4,7 +4,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { NonceStore } from '../auth/nonce-store.js';
-import type { PasswordVault } from '../auth/password-vault.js';
 import type { SessionStore } from '../auth/session-store.js';
 import type { SignInLimiter } from '../auth/sign-in-limiter.js';
 import type { Tenant } from '../config/config.js';
@@ -22,7 +21,6 @@ export interface BotDeps {
   readonly sessions: SessionStore;
   readonly limiter: SignInLimiter;
   readonly nonces: NonceStore;
-  readonly vault: PasswordVault;
   readonly log: Logger;
   /** How long a card action may take before the bot answers "working…" and updates the card later. */
   readonly answerWithinMs: number;

@@ -192,7 +192,7 @@ async function sendMail(deps: BotDeps, caller: Caller, data: { guid: string; non
   }
   await useConfirmation({ nonces: deps.nonces, audit: deps.core.audit }, caller, a, data.nonce, data.guid, 'mail');
   const run = mailPassword(a.admin, a.tenant, { guid: data.guid }, data.address, data.language, deps.core).then(
-    (result) => mailOutcome(deps, caller, result),
+    (result) => mailOutcome(deps, caller, a, result),
     (error: unknown) => errorCard(deps, caller, error),
   );
   const working = () => cards.messageCard(caller.language, { kind: 'info', text: fill(TEXTS[caller.language].chat.working, { name: person.displayName }) });
@@ -221,10 +221,9 @@ export async function handleTaskFetch(deps: BotDeps, caller: Caller, action: Car
         return cards.passwordDialog(caller.language, { person, password });
       }
       if (action.verb === 'reveal') {
-        // The admin is re-checked before the password is taken out: a disabled admin sees nothing.
-        const person = await employeeByGuid(deps.core.directory, a, action.data.guid);
-        const password = deps.vault.take(action.data.vaultId, { teamsTenantId: caller.teamsTenantId, aadObjectId: caller.aadObjectId, targetGuid: action.data.guid });
-        if (!password) throw new AppError('PASSWORD_NO_LONGER_AVAILABLE');
+        // After a failed mail: no password was kept, so a fresh one is set and shown, once.
+        await useConfirmation({ nonces: deps.nonces, audit: deps.core.audit }, caller, a, action.data.nonce, action.data.guid, 'reset');
+        const { person, password } = await resetPassword(a.admin, a.tenant, { guid: action.data.guid }, deps.core, { replacesFailedMail: true });
         return cards.passwordDialog(caller.language, { person, password });
       }
       throw new AppError('CARD_NOT_VALID');

@@ -87,7 +87,7 @@ const EN = {
     body: 'The password of {name} WAS reset at {time}, but the mail to {recipient} could not be sent.',
     reason: 'Reason: {error}',
     whatNow:
-      'Pass the temporary password on yourself: you can show it once, within {minutes} minutes. After that, reset it again.',
+      'Nobody has seen that password and it is not kept. Show password sets a new temporary password and shows it once, in a dialog, for you to pass on.',
     reveal: 'Show password',
   },
   resetDone: {
@@ -240,7 +240,7 @@ const NL: Texts = {
     body: 'Het wachtwoord van {name} IS om {time} gereset, maar de mail naar {recipient} kon niet worden verstuurd.',
     reason: 'Reden: {error}',
     whatNow:
-      'Geef het tijdelijke wachtwoord zelf door: u kunt het één keer tonen, binnen {minutes} minuten. Daarna moet u opnieuw resetten.',
+      'Niemand heeft dat wachtwoord gezien en het wordt niet bewaard. Wachtwoord tonen stelt een nieuw tijdelijk wachtwoord in en toont het één keer, in een dialoog, zodat u het kunt doorgeven.',
     reveal: 'Wachtwoord tonen',
   },
   resetDone: {

@@ -65,11 +65,11 @@ export function environmentChosenCard(caller: Caller, tenant: Tenant): Card {
   return cards.messageCard(caller.language, { kind: 'info', text: fill(TEXTS[caller.language].chat.environmentChosen, { environment: tenant.name }) });
 }
 
-export function mailOutcome(deps: BotDeps, caller: Caller, result: MailResult): Card {
+export async function mailOutcome(deps: BotDeps, caller: Caller, a: ActingAdmin, result: MailResult): Promise<Card> {
   const common = { person: result.person, maskedRecipient: maskMailAddress(result.recipient), at: new Date(), timeZone: caller.timeZone };
   if (result.status === 'mailed') return cards.mailOutcomeCard(caller.language, { ...common, noticeSent: result.noticeSent });
-  // The mail failed after the reset: the password waits, once and briefly, to be shown in a dialog.
-  const vaultId = deps.vault.put({ teamsTenantId: caller.teamsTenantId, aadObjectId: caller.aadObjectId, targetGuid: result.person.guid }, result.password);
-  return cards.mailFailedCard(caller.language, { ...common, errorText: result.error.userMessage(caller.language), vaultId });
+  // The mail failed after the reset: nothing keeps that password; Show password sets a fresh one.
+  const [nonce] = await issueConfirmations(deps.nonces, caller, a, [result.person.guid], 'reset');
+  return cards.mailFailedCard(caller.language, { ...common, errorText: result.error.userMessage(caller.language), nonce: nonce as string });
 }
 

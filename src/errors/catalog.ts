@@ -137,10 +137,6 @@ export const ERROR_CATALOG = {
     en: 'This card is not valid for you.',
     nl: 'Deze kaart is niet geldig voor u.',
   },
-  PASSWORD_NO_LONGER_AVAILABLE: {
-    en: 'That password can no longer be shown (it is shown once, within 10 minutes). Reset again if needed.',
-    nl: 'Dat wachtwoord kan niet meer worden getoond (het wordt eenmaal getoond, binnen 10 minuten). Reset opnieuw indien nodig.',
-  },
   INTERNAL: {
     en: 'Something went wrong.',
     nl: 'Er ging iets mis.',

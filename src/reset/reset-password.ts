@@ -54,11 +54,13 @@ export type MailResult =
       readonly noticeSent: boolean;
     }
   | {
-      /** The password was reset but the mail failed: the admin must pass it on. */
+      /**
+       * The password was reset but the mail failed. Nobody has seen that password and nothing keeps
+       * it: the admin sets a fresh one with `resetPassword(…, { replacesFailedMail: true })`.
+       */
       readonly status: 'reset-mail-failed';
       readonly person: Person;
       readonly recipient: string;
-      readonly password: string;
       readonly error: AppError;
     };
 
@@ -173,12 +175,16 @@ async function setInDirectory(action: Action, person: Person, password: string, 
   deps.log.info({ code: 'RESET_DONE', correlationId: action.correlationId, environment: action.tenant.key, target: person.dn }, 'temporary password set');
 }
 
-/** Resets and returns the temporary password, for the admin to pass on (shown in a dialog only). */
-export async function resetPassword(admin: Admin, tenant: Tenant, target: TargetRef, deps: ResetDeps): Promise<ResetResult> {
+/**
+ * Resets and returns the temporary password, for the admin to pass on (shown in a dialog only).
+ * `replacesFailedMail`: the reset that follows a mail that failed after its reset; the audit says so.
+ */
+export async function resetPassword(admin: Admin, tenant: Tenant, target: TargetRef, deps: ResetDeps, options: { replacesFailedMail?: boolean } = {}): Promise<ResetResult> {
   const action: Action = { admin, tenant, correlationId: randomUUID() };
   return deps.directory.withConnection(async (directory) => {
     const person = await authorize(action, target, 'reset', directory, deps);
-    await deps.audit.record(entry(action, { action: 'reset', outcome: 'intent' }));
+    const note = options.replacesFailedMail ? { detail: 'replaces a password whose mail failed (never seen by anyone)' } : {};
+    await deps.audit.record(entry(action, { action: 'reset', outcome: 'intent', ...note }));
     const password = newPassword(person, deps);
     await setInDirectory(action, person, password, directory, deps);
     return { person, password };
@@ -231,7 +237,7 @@ export async function mailPassword(
       .record(entry(action, { action: 'mail', outcome: 'failed', errorCode: failure.code, detail: failure.detail ?? null, mail }))
       .catch(() => deps.log.error({ code: 'AUDIT_WRITE_FAILED', correlationId: action.correlationId }, 'mail failure not audited'));
     deps.log.warn({ code: failure.code, correlationId: action.correlationId }, 'password reset but the mail failed');
-    return { status: 'reset-mail-failed', person, recipient, password, error: failure };
+    return { status: 'reset-mail-failed', person, recipient, error: failure };
   }
   await deps.audit
     .record(entry(action, { action: 'mail', outcome: 'success', mail: { ...mail, messageId: sent.messageId, smtpResponse: sent.response.slice(0, 200) } }))

@@ -158,7 +158,7 @@ function clickAll(attachment: AdaptiveCardAttachment): { verb: CardVerb; data: R
 
 const GUIDS = Array.from({ length: 60 }, (_, i) => `0f8e6a2c-${(1000 + i).toString(16).padStart(4, '0')}-4a1b-9c3d-5e7f80a1b2c3`);
 const NONCE = 'q3Jx0mVh8YpL2sT6wZbN1cKf4RdU7eGa9iHoQ5vXyA0'; // 43 chars, like 32 random bytes
-const VAULT_ID = 'Zk3nVb8QwLr2Tx6YpHs1Md';
+const REVEAL_NONCE = 'Zk3nVb8QwLr2Tx6YpHs1Md';
 
 function person(overrides: Partial<Person> & { sam: string; displayName: string }): Person {
   return {
@@ -266,7 +266,7 @@ function allCards(lang: Language): Record<string, AdaptiveCardAttachment> {
       maskedRecipient: 'jo…@mijnsynergy.nl',
       at: AT,
       errorText: 'The mail server cannot be reached right now.',
-      vaultId: VAULT_ID,
+      nonce: REVEAL_NONCE,
     }),
     resetDone: cards.resetDoneCard(lang, { person: JMUS, at: AT }),
     passwordDialog: cards.passwordDialog(lang, { person: JMUS, password: 'Ab3d-Ef4h-Jk5m-Np6q' }).task.value.card,
@@ -523,18 +523,18 @@ describe('the other cards', () => {
     expect(texts(mailed.content)).not.toContain(TEXTS.en.mailOutcome.notice);
   });
 
-  it('mail failed: says plainly the password WAS reset, and offers Show password once as a dialog', () => {
+  it('mail failed: says plainly the password WAS reset and is not kept, and offers Show password (a fresh reset) as a dialog', () => {
     const card = cards.mailFailedCard('en', {
       person: JMUS,
       maskedRecipient: 'jo…@x.nl',
       at: AT,
       errorText: 'The mail server cannot be reached right now.',
-      vaultId: VAULT_ID,
+      nonce: REVEAL_NONCE,
     });
     const shown = texts(card.content);
     expect(shown).toContain('The password of Joman Mus WAS reset at 14:05, but the mail to jo…@x.nl could not be sent.');
-    expect(shown).toContain('within 10 minutes');
-    expect(clickAll(card).map((c) => c.data)).toEqual([{ msteams: { type: 'task/fetch' }, verb: 'reveal', guid: JMUS.guid, vaultId: VAULT_ID }]);
+    expect(shown).toContain('Nobody has seen that password and it is not kept.');
+    expect(clickAll(card).map((c) => c.data)).toEqual([{ msteams: { type: 'task/fetch' }, verb: 'reveal', guid: JMUS.guid, nonce: REVEAL_NONCE }]);
   });
 
   it('password dialog: the full task/fetch response, the password large in monospace, and a Close button', () => {
@@ -628,7 +628,7 @@ describe('strings from the directory or the admin', () => {
     employee: cards.employeeCard('en', { environmentName: text, person: p, nonce: NONCE }),
     mailForm: cards.mailFormCard('nl', { environmentName: text, person: p, address: text, language: 'en', nonce: NONCE, error: text }),
     mailOutcome: cards.mailOutcomeCard('en', { person: p, maskedRecipient: text, at: AT, noticeSent: true }),
-    mailFailed: cards.mailFailedCard('en', { person: p, maskedRecipient: text, at: AT, errorText: text, vaultId: VAULT_ID }),
+    mailFailed: cards.mailFailedCard('en', { person: p, maskedRecipient: text, at: AT, errorText: text, nonce: REVEAL_NONCE }),
     resetDone: cards.resetDoneCard('nl', { person: p, at: AT }),
     dialog: cards.passwordDialog('en', { person: p, password: text }).task.value.card,
     picker: cards.pickerCard('en', { people: [p, p], intent: 'mail' }),
@@ -676,7 +676,7 @@ describe('parseCardAction', () => {
     reset: { verb: 'reset', guid: GUIDS[1], nonce: NONCE, msteams: { type: 'task/fetch' } },
     'mail.form': { verb: 'mail.form', guid: GUIDS[1] },
     'mail.send': { verb: 'mail.send', guid: GUIDS[1], nonce: NONCE, address: 'jo@x.nl', language: 'en' },
-    reveal: { verb: 'reveal', guid: JMUS.guid, vaultId: VAULT_ID, msteams: { type: 'task/fetch' } },
+    reveal: { verb: 'reveal', guid: JMUS.guid, nonce: REVEAL_NONCE, msteams: { type: 'task/fetch' } },
     pick: { verb: 'pick', guid: GUIDS[1], intent: 'mail' },
     'dialog.close': { verb: 'dialog.close' },
   };
@@ -710,14 +710,15 @@ describe('parseCardAction', () => {
     expect(parseCardAction({ ...valid['mail.form'], msteams: { type: 'task/fetch' } })).toBeNull();
   });
 
-  it('refuses bad GUIDs, nonces, vault ids and tenant keys', () => {
+  it('refuses bad GUIDs, nonces and tenant keys', () => {
     for (const guid of ['', 'not-a-guid', `${GUIDS[1]}x`, `{${GUIDS[1]}}`, (GUIDS[1] as string).replaceAll('-', ''), 42]) {
       expect(parseCardAction({ ...valid['mail.form'], guid }), String(guid)).toBeNull();
     }
     for (const nonce of ['short', 'a'.repeat(15), 'a'.repeat(65), `${'a'.repeat(20)}+/=`, `${'a'.repeat(20)} `]) {
       expect(parseCardAction({ ...valid.reset, nonce }), nonce).toBeNull();
     }
-    expect(parseCardAction({ ...valid.reveal, vaultId: '../../etc/passwd' })).toBeNull();
+    expect(parseCardAction({ ...valid.reveal, nonce: '../../etc/passwd' })).toBeNull();
+    expect(parseCardAction({ ...valid.reveal, vaultId: 'Zk3nVb8QwLr2Tx6YpHs1Md' })).toBeNull();
     expect(parseCardAction({ ...valid['env.choose'], tenantKey: 'Hosting' })).toBeNull();
     expect(parseCardAction({ ...valid['env.choose'], tenantKey: 'h'.repeat(41) })).toBeNull();
   });
@@ -749,7 +750,7 @@ describe('parseCardAction', () => {
   it('buttonData refuses to build a button the bot would refuse, without echoing the value', () => {
     expect(() => buttonData('reset', { guid: 'not-a-guid', nonce: 'secret-nonce-value-123' })).toThrow(/"reset": guid/);
     expect(() => buttonData('reset', { guid: 'not-a-guid', nonce: 'secret-nonce-value-123' })).not.toThrow(/secret/);
-    expect(buttonData('reveal', { guid: JMUS.guid, vaultId: VAULT_ID })).toEqual({ msteams: { type: 'task/fetch' }, verb: 'reveal', guid: JMUS.guid, vaultId: VAULT_ID });
+    expect(buttonData('reveal', { guid: JMUS.guid, nonce: REVEAL_NONCE })).toEqual({ msteams: { type: 'task/fetch' }, verb: 'reveal', guid: JMUS.guid, nonce: REVEAL_NONCE });
   });
 });
 

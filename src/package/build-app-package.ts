@@ -1,3 +1,4 @@
+/// <reference path="./pngjs.d.ts" />
 /**
  * Builds the Teams app package (build/appPackage.zip) from appPackage/: fills the manifest's
  * `${{NAME}}` placeholders, validates the result offline against the official Teams schema that
@@ -10,8 +11,8 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { AppManifestUtils, type AppManifest, type TeamsManifest } from '@microsoft/app-manifest';
 import { strToU8, zipSync, type Zippable } from 'fflate';
+import { PNG, type PngImage } from 'pngjs';
 import { z } from 'zod';
-import { decodePng, PngError, readPngHeader } from './png.js';
 
 export type AppPackageErrorCode = 'ENV_INVALID' | 'PACKAGE_JSON_INVALID' | 'TEMPLATE_INVALID' | 'VALIDATION_FAILED';
 
@@ -244,39 +245,35 @@ export async function validateManifestSchema(manifest: unknown): Promise<string[
   return errors.map((message) => `manifest.json${message}`);
 }
 
-function checkIconSize(name: string, bytes: Uint8Array, size: number): string[] {
+/** The icon decoded, or why it cannot be. */
+function decodeIcon(name: string, bytes: Uint8Array): PngImage | string {
   try {
-    const { width, height } = readPngHeader(bytes);
-    if (width !== size || height !== size) return [`${name} is ${width}×${height}: it must be ${size}×${size} pixels`];
-    return [];
-  } catch (error) {
-    if (error instanceof PngError) return [`${name}: ${error.message}`];
-    throw error;
+    return PNG.sync.read(Buffer.from(bytes));
+  } catch {
+    return `${name} is not a valid PNG file`;
   }
 }
 
+function checkIconSize(name: string, image: PngImage, size: number): string[] {
+  const { width, height } = image;
+  return width === size && height === size ? [] : [`${name} is ${width}×${height}: it must be ${size}×${size} pixels`];
+}
+
 /** The outline icon: only white (#FFFFFF) pixels, with any alpha, on a transparent background. */
-function checkOutlinePixels(name: string, bytes: Uint8Array): string[] {
-  let image;
-  try {
-    image = decodePng(bytes);
-  } catch (error) {
-    if (error instanceof PngError) return [`${name}: ${error.message}`];
-    throw error;
-  }
-  const { width, rgba } = image;
+function checkOutlinePixels(name: string, image: PngImage): string[] {
+  if (!image.alpha) return [`${name} has no transparency: it must be white (#FFFFFF) on a transparent background`];
+  const { width, data } = image;
   let visible = 0;
   let transparent = 0;
   let notWhite = 0;
   let first: string | undefined;
-  for (let i = 0; i < rgba.length; i += 4) {
-    const alpha = rgba[i + 3]!;
-    if (alpha === 0) {
+  for (let i = 0; i < data.length; i += 4) {
+    if (data[i + 3] === 0) {
       transparent++;
       continue;
     }
     visible++;
-    if (rgba[i] !== 255 || rgba[i + 1] !== 255 || rgba[i + 2] !== 255) {
+    if (data[i] !== 255 || data[i + 1] !== 255 || data[i + 2] !== 255) {
       notWhite++;
       const pixel = i / 4;
       first ??= `x=${pixel % width}, y=${Math.floor(pixel / width)}`;
@@ -344,9 +341,14 @@ export async function validateAppPackage(content: AppPackageContent, expectedVer
       problems.push(`${name} (icons.${role}) is missing: it must sit beside manifest.json`);
       continue;
     }
-    const sizeProblems = checkIconSize(name, bytes, ICON_SIZES[role]);
+    const image = decodeIcon(name, bytes);
+    if (typeof image === 'string') {
+      problems.push(image);
+      continue;
+    }
+    const sizeProblems = checkIconSize(name, image, ICON_SIZES[role]);
     problems.push(...sizeProblems);
-    if (role === 'outline' && sizeProblems.length === 0) problems.push(...checkOutlinePixels(name, bytes));
+    if (role === 'outline' && sizeProblems.length === 0) problems.push(...checkOutlinePixels(name, image));
   }
   return problems;
 }

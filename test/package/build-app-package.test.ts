@@ -9,20 +9,23 @@ import {
   validateManifestSchema,
   type BuildAppPackageOptions,
 } from '../../src/package/build-app-package.js';
-import { drawColorIcon, drawOutlineIcon } from '../../src/package/icons.js';
-import { encodePng, readPngHeader } from '../../src/package/png.js';
+import { PNG } from 'pngjs';
 import {
   BOT_DOMAIN,
   BOT_ID,
   makeProject,
+  REPO_APP_PACKAGE,
   REPO_DIR,
   REPO_VERSION,
   removeTempDirs,
+  solidPng,
   TEAMS_APP_ID,
   tempDir,
 } from './helpers.js';
 
 const ENV = { BOT_ID, TEAMS_APP_ID, BOT_DOMAIN };
+const BLUE: [number, number, number, number] = [0x1f, 0x5f, 0xad, 255];
+const WHITE: [number, number, number, number] = [255, 255, 255, 255];
 
 /** Runs the build and returns its AppPackageError (failing the test when there is none). */
 async function failure(options: BuildAppPackageOptions): Promise<AppPackageError> {
@@ -84,8 +87,10 @@ describe('buildAppPackage with the repository appPackage/', () => {
     ]);
     for (const command of lists[0]!.commands) expect(command.description.length).toBeGreaterThan(5);
 
-    expect(readPngHeader(entries['color.png']!)).toMatchObject({ width: 192, height: 192 });
-    expect(readPngHeader(entries['outline.png']!)).toMatchObject({ width: 32, height: 32 });
+    // The icons are the committed files, byte for byte.
+    for (const name of ['color.png', 'outline.png']) {
+      expect(Buffer.from(entries[name]!).equals(readFileSync(join(REPO_APP_PACKAGE, name)))).toBe(true);
+    }
   });
 
   it('uses BOT_ID as the Teams app id when TEAMS_APP_ID is not set, and says so', async () => {
@@ -212,23 +217,34 @@ describe('validation of a broken package', () => {
   });
 
   it('fails on a colour icon of the wrong size', async () => {
-    const rootDir = makeProject({ files: { 'color.png': encodePng(drawColorIcon(100)) } });
+    const rootDir = makeProject({ files: { 'color.png': solidPng(100, 100, BLUE) } });
     const error = await failure({ rootDir, env: ENV, outFile: join(rootDir, 'a.zip') });
     expect(error.code).toBe('VALIDATION_FAILED');
     expect(error.messages).toEqual(['color.png is 100×100: it must be 192×192 pixels']);
   });
 
   it('fails on an outline icon of the wrong size', async () => {
-    const rootDir = makeProject({ files: { 'outline.png': encodePng(drawOutlineIcon(48)) } });
+    const rootDir = makeProject({ files: { 'outline.png': solidPng(48, 48, WHITE) } });
     const error = await failure({ rootDir, env: ENV, outFile: join(rootDir, 'a.zip') });
     expect(error.messages).toEqual(['outline.png is 48×48: it must be 32×32 pixels']);
   });
 
   it('fails on an outline icon that is not white on transparent', async () => {
-    const rootDir = makeProject({ files: { 'outline.png': encodePng(drawColorIcon(32)) } });
+    const rootDir = makeProject({ files: { 'outline.png': solidPng(32, 32, BLUE) } });
     const error = await failure({ rootDir, env: ENV, outFile: join(rootDir, 'a.zip') });
-    expect(error.messages).toContainEqual(expect.stringContaining('outline.png must be white (#FFFFFF) on transparent'));
-    expect(error.messages).toContainEqual(expect.stringContaining('no transparent pixels'));
+    expect(error.messages).toEqual([
+      'outline.png must be white (#FFFFFF) on transparent: 1024 visible pixel(s) are not white, the first at x=0, y=0',
+      'outline.png has no transparent pixels: the background must be transparent',
+    ]);
+  });
+
+  it('fails on an outline icon without transparency, even when white', async () => {
+    const rootDir = makeProject({ files: { 'outline.png': solidPng(32, 32, WHITE, false) } });
+    const error = await failure({ rootDir, env: ENV, outFile: join(rootDir, 'a.zip') });
+    expect(PNG.sync.read(readFileSync(join(rootDir, 'appPackage', 'outline.png'))).alpha).toBe(false);
+    expect(error.messages).toEqual([
+      'outline.png has no transparency: it must be white (#FFFFFF) on a transparent background',
+    ]);
   });
 
   it('fails on an icon that is not a PNG, or missing', async () => {
@@ -237,7 +253,7 @@ describe('validation of a broken package', () => {
       manifest: (m) => ((m['icons'] as Record<string, string>)['outline'] = 'missing.png'),
     });
     const error = await failure({ rootDir, env: ENV, outFile: join(rootDir, 'a.zip') });
-    expect(error.messages).toContain('color.png: not a PNG file (wrong signature)');
+    expect(error.messages).toContain('color.png is not a valid PNG file');
     expect(error.messages).toContainEqual(expect.stringContaining('missing.png (icons.outline) is missing'));
   });
 });

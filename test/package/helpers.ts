@@ -3,6 +3,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PNG } from 'pngjs';
 
 export const REPO_DIR = fileURLToPath(new URL('../../', import.meta.url));
 export const REPO_APP_PACKAGE = join(REPO_DIR, 'appPackage');
@@ -46,4 +47,11 @@ export function makeProject(options: ProjectOptions = {}): string {
   }
   for (const [name, bytes] of Object.entries(options.files ?? {})) writeFileSync(join(app, name), bytes);
   return root;
+}
+
+/** A PNG of one colour, `rgba` as [r, g, b, a]; `alpha: false` writes it without an alpha channel. */
+export function solidPng(width: number, height: number, rgba: readonly [number, number, number, number], alpha = true): Buffer {
+  const png = new PNG({ width, height });
+  for (let i = 0; i < png.data.length; i += 4) png.data.set(rgba, i);
+  return PNG.sync.write(png, { colorType: alpha ? 6 : 2 });
 }

@@ -3,7 +3,7 @@
  * it, exit 1), then runs the bot until SIGINT/SIGTERM.
  */
 import { ConfigError, loadConfig } from './config/config.js';
-import { DotEnvError } from './config/dotenv.js';
+import { DotEnvError } from './config/environment.js';
 import { readEnvironment } from './config/environment.js';
 import { startBot } from './bot/bot.js';
 import { createLogger } from './log/logger.js';

@@ -5,8 +5,7 @@
  */
 import { join, relative } from 'node:path';
 import { AppPackageError, buildAppPackage } from './build-app-package.js';
-import { DotEnvError } from '../config/dotenv.js';
-import { readEnvironment } from '../config/environment.js';
+import { DotEnvError, readEnvironment } from '../config/environment.js';
 
 async function main(argv: readonly string[]): Promise<number> {
   if (argv.length > 0) {

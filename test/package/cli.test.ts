@@ -97,7 +97,7 @@ describe('npm run package (the built CLI)', () => {
     writeFileSync(join(project, '.env'), `BOT_ID=${BOT_ID}\nBOT_PASSWORD "hunter2"\n`);
     const result = await run(project, { BOT_DOMAIN });
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('.env line 2: is not KEY=VALUE');
+    expect(result.stderr).toContain('.env line 2: is not NAME=value');
     expect(result.stderr).not.toContain('hunter2');
   });
 });

@@ -32,10 +32,3 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     destination,
   );
 }
-
-/** What a logged error looks like: the catalog code and the cause's class and message, no stack for the chat. */
-export function errorFields(error: unknown): Record<string, unknown> {
-  if (!(error instanceof Error)) return { error: String(error) };
-  const cause = error.cause instanceof Error ? { name: error.cause.name, message: error.cause.message, code: (error.cause as { code?: unknown }).code } : undefined;
-  return { code: (error as { code?: unknown }).code, err: { name: error.name, message: error.message, stack: error.stack }, cause };
-}

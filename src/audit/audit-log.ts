@@ -1,14 +1,17 @@
 /**
  * The audit log: who reset or mailed which account's password, when, and how it ended.
- * One lowdb JSON file per UTC month (`<dir>/YYYY-MM.json`, `{ "entries": [...] }`), owner-only.
- * A password never enters it: every entry is checked against a strict schema before it is written.
+ * One JSON Lines file per UTC month (`<dir>/YYYY-MM.jsonl`, one entry per line), owner-only:
+ * recording an entry appends one line (never rewrites the file), reading streams the file from its
+ * end. A password never enters it: every entry is checked against a strict schema before it is
+ * written, and again when it is read back.
  */
 import { randomUUID } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../errors/catalog.js';
-import { ensurePrivateDir, isNotFound, jsonFile, type JsonFile } from '../storage/json-file.js';
+import { ensurePrivateDir, isNotFound, serialized } from '../storage/json-file.js';
+import { appendLine, eachLine, linesBackward, removeFile, replaceFile } from './lines.js';
 
 const text = z.string().nullable();
 
@@ -58,29 +61,73 @@ export type AuditRecordInput = Omit<AuditEntry, 'id' | 'time'> & { time?: Date }
 export interface AuditLog {
   /** Validates, then appends and awaits the write; throws AUDIT_WRITE_FAILED if it cannot. */
   record(entry: AuditRecordInput): Promise<AuditEntry>;
-  /** Newest first, from the current and previous month files; `limit` defaults to 20. */
+  /**
+   * Newest first, from the current and previous month files; `limit` defaults to 20. Entries are
+   * read from the end of the files and reading stops at `limit`, so entries are taken to be
+   * recorded in time order (as they are when their time comes from the clock); among those read,
+   * the order is by time, the later recorded first for equal times.
+   */
   recent(filter: { environment?: string; targetSam?: string; limit?: number }): Promise<AuditEntry[]>;
   /** Removes entries older than `retentionDays` (and month files left empty); returns how many. */
   purge(now?: Date): Promise<number>;
 }
 
-interface AuditFile {
-  entries: AuditEntry[];
-}
+/**
+ * What the log noticed in its files, for the caller to log. Never carries the content of a line
+ * (a damaged line could hold anything), only the file's name and counts.
+ */
+export type AuditFileEvent =
+  /** Lines that were cut short (a crash mid-append), not JSON, or not a valid entry: left out. */
+  | { kind: 'skipped-lines'; file: string; count: number }
+  /** A month file of an earlier version (`YYYY-MM.json`) was converted to JSON Lines and removed. */
+  | { kind: 'legacy-converted'; file: string; entries: number; invalid: number }
+  /** A month file of an earlier version could not be converted; it is left in place. */
+  | { kind: 'legacy-not-converted'; file: string; cause: unknown };
 
-const DAY_MS = 24 * 60 * 60 * 1000;
-const MONTH_FILE = /^\d{4}-\d{2}\.json$/;
-
-export function createLowdbAuditLog(options: {
+export interface FileAuditLogOptions {
   dir: string;
   retentionDays: number;
   clock?: () => Date;
-}): AuditLog {
-  const { dir, retentionDays, clock = () => new Date() } = options;
+  /**
+   * fdatasync each entry before `record` resolves (default true). Without it an entry that was
+   * recorded survives a crash of the process (it is in the kernel's page cache) but not a power
+   * loss or a kernel crash. On by default because the intent entry is written before the directory
+   * is changed, and the directory (another machine) keeps its change whatever happens here.
+   */
+  sync?: boolean;
+  onEvent?: (event: AuditFileEvent) => void;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const MONTH_FILE = /^(\d{4}-\d{2})\.jsonl$/;
+const LEGACY_MONTH_FILE = /^(\d{4}-\d{2})\.json$/;
+
+/**
+ * The embedded audit log in `dir`, append-only JSON Lines month files. Appends to one file are
+ * serialized in this process, also across instances on the same folder (an instance's in the order
+ * its `record` was called); several processes on one folder are not supported (the data folder is
+ * one process's).
+ *
+ * Month files of earlier versions (`YYYY-MM.json`, one lowdb document) are converted to JSON Lines
+ * once, before the first call of this instance returns.
+ */
+export function createFileAuditLog(options: FileAuditLogOptions): AuditLog {
+  const { dir, retentionDays, clock = () => new Date(), sync = true, onEvent = () => undefined } = options;
   if (!Number.isFinite(retentionDays) || retentionDays <= 0) {
     throw new AppError('CONFIG_INVALID', { detail: 'audit retentionDays' });
   }
-  const fileOf = (month: string): string => path.join(dir, `${month}.json`);
+  const fileOf = (month: string): string => path.join(dir, `${month}.jsonl`);
+  const report = (event: AuditFileEvent): void => {
+    try {
+      onEvent(event);
+    } catch {
+      // a failing listener must not fail the audit
+    }
+  };
+
+  let converted: Promise<void> | undefined;
+  /** The one-time conversion of earlier versions' files; never rejects (failures are reported). */
+  const ready = (): Promise<void> => (converted ??= convertLegacyFiles(dir, fileOf, report));
 
   return {
     async record(input) {
@@ -91,9 +138,14 @@ export function createLowdbAuditLog(options: {
       } catch (cause) {
         throw new AppError('AUDIT_WRITE_FAILED', { cause: withoutValues(cause) });
       }
+      const file = fileOf(entry.time.slice(0, 7));
+      const line = JSON.stringify(entry);
       try {
-        await ensurePrivateDir(dir);
-        await update(fileOf(entry.time.slice(0, 7)), (entries) => [...entries, entry]);
+        await ready();
+        await serialized(file, async () => {
+          await ensurePrivateDir(dir);
+          await appendLine(file, line, { sync });
+        });
       } catch (cause) {
         throw new AppError('AUDIT_WRITE_FAILED', { cause });
       }
@@ -101,36 +153,67 @@ export function createLowdbAuditLog(options: {
     },
 
     async recent({ environment, targetSam, limit = 20 }) {
+      await ready();
+      const wanted = Math.max(0, limit);
       const now = clock();
       const previous = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
       const sam = targetSam?.toLowerCase(); // sAMAccountName is case-insensitive
+      // What a line about `sam` contains, as JSON.stringify wrote it, lowercased: a cheap test
+      // that spares the JSON parse of the lines about other accounts (most of them).
+      const samText = sam === undefined ? undefined : JSON.stringify(sam).slice(1, -1);
+      const found: AuditEntry[] = [];
       try {
-        const files = await Promise.all([previous, now].map((d) => readEntries(fileOf(monthOf(d)))));
-        return files
-          .flat()
-          .reverse() // later-appended first among entries with the same time
-          .filter((e) => environment === undefined || e.environment === environment)
-          .filter((e) => sam === undefined || e.target?.sam?.toLowerCase() === sam)
-          .sort((a, b) => b.time.localeCompare(a.time))
-          .slice(0, Math.max(0, limit));
+        for (const month of [monthOf(now), monthOf(previous)]) {
+          if (found.length >= wanted) break;
+          const file = fileOf(month);
+          let skipped = 0;
+          reading: for await (const batch of linesBackward(file)) {
+            for (const line of batch) {
+              if (samText !== undefined && !line.toLowerCase().includes(samText)) continue;
+              const raw = parseLine(line);
+              if (raw === undefined) {
+                skipped++;
+                continue;
+              }
+              // Filter on the raw object first: only the entries returned pay for the schema check.
+              if (environment !== undefined && raw['environment'] !== environment) continue;
+              if (sam !== undefined && samOf(raw)?.toLowerCase() !== sam) continue;
+              const checked = auditEntrySchema.safeParse(raw);
+              if (!checked.success) {
+                skipped++;
+                continue;
+              }
+              found.push(checked.data);
+              if (found.length >= wanted) break reading;
+            }
+          }
+          if (skipped > 0) report({ kind: 'skipped-lines', file: path.basename(file), count: skipped });
+        }
       } catch (cause) {
         throw new AppError('INTERNAL', { cause });
       }
+      // Stable: equal times keep the later recorded first. A no-op unless a time was given out of order.
+      return found.sort((a, b) => Date.parse(b.time) - Date.parse(a.time));
     },
 
     async purge(now = clock()) {
+      await ready();
       const cutoffMs = now.getTime() - retentionDays * DAY_MS;
-      const cutoff = new Date(cutoffMs).toISOString();
       try {
         let removed = 0;
-        for (const name of (await listDir(dir)).filter((n) => MONTH_FILE.test(n))) {
-          const monthStart = Date.parse(`${name.slice(0, 7)}-01T00:00:00.000Z`);
-          if (monthStart >= cutoffMs) continue; // wholly inside the retention window
-          await update(path.join(dir, name), (entries) => {
-            const kept = entries.filter((e) => e.time >= cutoff);
-            removed += entries.length - kept.length;
-            return kept;
-          });
+        for (const name of await listDir(dir)) {
+          const month = MONTH_FILE.exec(name)?.[1] ?? LEGACY_MONTH_FILE.exec(name)?.[1];
+          if (month === undefined) continue;
+          const [year = 0, monthIndex = 1] = month.split('-').map(Number);
+          if (Date.UTC(year, monthIndex - 1, 1) >= cutoffMs) continue; // wholly inside the retention window
+          const wholly = Date.UTC(year, monthIndex, 1) <= cutoffMs; // wholly before the cutoff
+          const file = path.join(dir, name);
+          if (LEGACY_MONTH_FILE.test(name)) {
+            // Left only if it could not be converted: removed with its month, never rewritten.
+            if (wholly) removed += await removeLegacyFile(file);
+            continue;
+          }
+          removed += await serialized(file, () => (wholly ? removeMonthFile(file) : purgeBoundaryMonth(file, cutoffMs)));
         }
         return removed;
       } catch (cause) {
@@ -140,33 +223,125 @@ export function createLowdbAuditLog(options: {
   };
 }
 
+/** @deprecated The audit log is no longer lowdb; use `createFileAuditLog`. */
+export const createLowdbAuditLog = createFileAuditLog;
+
+/** A month file wholly older than the retention window: removed; returns how many entries it held. */
+async function removeMonthFile(file: string): Promise<number> {
+  let count = 0;
+  for await (const line of eachLine(file)) if (parseLine(line) !== undefined) count++;
+  await removeFile(file);
+  return count;
+}
+
 /**
- * Read-modify-write of one month file, serialized per file (lowdb has no locking: without this,
- * concurrent record() calls would overwrite each other's entries). A file left empty is removed.
- * A file that cannot be read is never overwritten: the update throws.
+ * The month file in which the cutoff falls: rewritten without the entries older than the cutoff
+ * (through a temp file and a rename). Lines that cannot be read are kept: they go with their month.
+ * Entries are in time order, so in practice this drops a head of the file; it checks every line.
  */
-async function update(file: string, change: (entries: AuditEntry[]) => AuditEntry[]): Promise<void> {
-  await monthFile(file).update((data) => {
-    const after = change(data.entries);
-    if (after.length === 0) return { result: undefined, next: 'delete' };
-    // record() only appends, purge() only removes
-    return after.length === data.entries.length ? { result: undefined } : { result: undefined, next: { entries: after } };
+async function purgeBoundaryMonth(file: string, cutoffMs: number): Promise<number> {
+  let removed = 0;
+  let kept = 0;
+  await replaceFile(file, async (out) => {
+    for await (const line of eachLine(file)) {
+      const time = parseLine(line)?.['time'];
+      if (typeof time === 'string' && Date.parse(time) < cutoffMs) {
+        removed++;
+        continue;
+      }
+      kept++;
+      await out.line(line);
+    }
+    return removed > 0 && kept > 0;
   });
+  if (removed > 0 && kept === 0) await removeFile(file);
+  return removed;
 }
 
-function monthFile(file: string): JsonFile<AuditFile> {
-  return jsonFile<AuditFile>({
-    file,
-    validate: (data) => {
-      if (!isAuditFile(data)) throw new Error('not an audit file');
-      return data;
-    },
-    empty: () => ({ entries: [] }),
-  });
+async function removeLegacyFile(file: string): Promise<number> {
+  let count = 0;
+  try {
+    const data: unknown = JSON.parse(await readFile(file, 'utf8'));
+    if (isLegacyFile(data)) count = data.entries.length;
+  } catch (e) {
+    if (isNotFound(e)) return 0;
+    // unreadable: removed with its month all the same
+  }
+  await removeFile(file);
+  return count;
 }
 
-async function readEntries(file: string): Promise<AuditEntry[]> {
-  return (await monthFile(file).read()).entries;
+/**
+ * Converts every `YYYY-MM.json` (earlier versions: `{ "entries": [...] }`, rewritten whole on each
+ * entry) to `YYYY-MM.jsonl`: its entries first (they are older), then whatever the `.jsonl`
+ * already holds; then removes the `.json`. Lines already in the `.jsonl` are not added twice, so a
+ * crash between the rename and the removal is harmless. Entries are carried over as they are, even
+ * those the current schema refuses (the reader skips those): converting never drops anything. A
+ * file that is not JSON is left in place and reported; the conversion is tried again at the next
+ * start, and the file is removed with its month by `purge`.
+ */
+async function convertLegacyFiles(dir: string, fileOf: (month: string) => string, report: (event: AuditFileEvent) => void): Promise<void> {
+  let names: string[];
+  try {
+    names = await listDir(dir);
+  } catch {
+    return; // no folder to read: recording fails and says so
+  }
+  for (const name of names) {
+    const month = LEGACY_MONTH_FILE.exec(name)?.[1];
+    if (month === undefined) continue;
+    const legacy = path.join(dir, name);
+    const target = fileOf(month);
+    try {
+      await serialized(target, async () => {
+        let json: string;
+        try {
+          json = await readFile(legacy, 'utf8');
+        } catch (e) {
+          if (isNotFound(e)) return; // converted meanwhile by another instance
+          throw e;
+        }
+        let data: unknown;
+        try {
+          data = JSON.parse(json);
+        } catch {
+          throw new Error(`${name} is not JSON`); // the parser's message can quote the content
+        }
+        if (!isLegacyFile(data)) throw new Error(`${name} is not an audit file`);
+        const already = new Set<string>();
+        for await (const line of eachLine(target)) already.add(line);
+        const lines = data.entries.map((entry) => JSON.stringify(entry));
+        const invalid = data.entries.filter((entry) => !auditEntrySchema.safeParse(entry).success).length;
+        await replaceFile(target, async (out) => {
+          for (const line of lines) if (!already.has(line)) await out.line(line);
+          for await (const line of eachLine(target)) await out.line(line);
+          return true;
+        });
+        await removeFile(legacy);
+        report({ kind: 'legacy-converted', file: name, entries: lines.length, invalid });
+      });
+    } catch (cause) {
+      report({ kind: 'legacy-not-converted', file: name, cause });
+    }
+  }
+}
+
+/** The JSON object on `line`, or undefined for a torn line or one that is not a JSON object. */
+function parseLine(line: string): Record<string, unknown> | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+function samOf(raw: Record<string, unknown>): string | undefined {
+  const target = raw['target'];
+  if (typeof target !== 'object' || target === null) return undefined;
+  const sam = (target as Record<string, unknown>)['sam'];
+  return typeof sam === 'string' ? sam : undefined;
 }
 
 async function listDir(dir: string): Promise<string[]> {
@@ -182,7 +357,7 @@ function monthOf(date: Date): string {
   return date.toISOString().slice(0, 7);
 }
 
-function isAuditFile(data: unknown): data is AuditFile {
+function isLegacyFile(data: unknown): data is { entries: unknown[] } {
   return typeof data === 'object' && data !== null && Array.isArray((data as { entries?: unknown }).entries);
 }
 

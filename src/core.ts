@@ -3,14 +3,14 @@
  * validated config. The bot (and the tests) build on this; nothing else constructs these.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { createLowdbAuditLog, type AuditLog } from './audit/audit-log.js';
+import type { AuditLog } from './audit/audit-log.js';
 import type { Config } from './config/config.js';
 import { LdapDirectory, ldapDirectoryOptions } from './directory/ldap-directory.js';
 import type { Directory } from './directory/directory.js';
 import type { Logger } from './log/logger.js';
 import { createSmtpMailer, type Mailer } from './mail/mailer.js';
 import type { ResetDeps } from './reset/reset-password.js';
+import type { StateStore } from './state/state.js';
 
 export interface Core extends ResetDeps {
   readonly config: Config;
@@ -22,7 +22,7 @@ export interface Core extends ResetDeps {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-export function createCore(config: Config, log: Logger): Core {
+export function createCore(config: Config, log: Logger, state: StateStore): Core {
   const directory = new LdapDirectory(ldapDirectoryOptions(config), config.tenants, { protectedGroupDns: config.protectedGroupDns, log });
   const mailer = createSmtpMailer({
     url: config.smtp.url,
@@ -30,11 +30,12 @@ export function createCore(config: Config, log: Logger): Core {
     ca: config.smtp.caFile ? readFileSync(config.smtp.caFile) : undefined,
     allowPlaintext: config.smtp.allowPlaintext,
   });
-  const audit = createLowdbAuditLog({ dir: join(config.dataDir, 'audit'), retentionDays: config.auditRetentionDays });
+  const { audit } = state;
 
+  // On one instance at a time, when several share the store.
   const purge = () =>
-    audit.purge().then(
-      (removed) => removed > 0 && log.info({ code: 'AUDIT_PURGED', removed }, 'old audit entries removed'),
+    state.runExclusive('audit-purge', () => audit.purge()).then(
+      (removed) => removed !== undefined && removed > 0 && log.info({ code: 'AUDIT_PURGED', removed }, 'old audit entries removed'),
       (error: unknown) => log.error({ code: 'AUDIT_PURGE_FAILED', cause: String(error) }, 'audit purge failed'),
     );
   void purge();

@@ -223,8 +223,6 @@ export function createFileAuditLog(options: FileAuditLogOptions): AuditLog {
   };
 }
 
-/** @deprecated The audit log is no longer lowdb; use `createFileAuditLog`. */
-export const createLowdbAuditLog = createFileAuditLog;
 
 /** A month file wholly older than the retention window: removed; returns how many entries it held. */
 async function removeMonthFile(file: string): Promise<number> {

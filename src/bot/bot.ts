@@ -1,19 +1,17 @@
 /**
- * The bot as one unit: the core, its stores under DATA_DIR, the adapter, the teams-ai
- * application and the HTTP server. Used by src/index.ts, the demo and the tests.
+ * The bot as one unit: the state store, the core, the adapter, the teams-ai application and the
+ * HTTP server. Used by src/index.ts, the demo and the tests.
  */
-import { join } from 'node:path';
 import type restify from 'restify';
-import { createLowdbNonceStore } from '../auth/nonce-store.js';
-import { createLowdbSessionStore } from '../auth/session-store.js';
-import { createLowdbSignInLimiter } from '../auth/sign-in-limiter.js';
 import type { Config } from '../config/config.js';
 import { createCore, type Core } from '../core.js';
 import type { Logger } from '../log/logger.js';
+import { createState } from '../state/create-state.js';
+import type { StateStore } from '../state/state.js';
 import { createAdapter, createBotApplication } from './app.js';
+import { preloadCardTemplates } from './cards.js';
 import type { BotDeps } from './handlers.js';
 import { watchDirectorySetup, type Readiness } from './readiness.js';
-import { preloadCardTemplates } from './cards.js';
 import { startServer, type BotServer } from './server.js';
 
 export interface RunningBot extends BotServer {
@@ -21,59 +19,53 @@ export interface RunningBot extends BotServer {
   readonly deps: BotDeps;
 }
 
-export async function startBot(
-  config: Config,
-  log: Logger,
-  options: { port?: number; answerWithinMs?: number; extend?: (server: restify.Server) => void } = {},
-): Promise<RunningBot> {
+export interface StartOptions {
+  readonly port?: number;
+  readonly answerWithinMs?: number;
+  readonly extend?: (server: restify.Server) => void;
+  /** A state store opened by the caller (tests), which then also closes it. */
+  readonly state?: StateStore;
+}
+
+export async function startBot(config: Config, log: Logger, options: StartOptions = {}): Promise<RunningBot> {
   // A missing or broken card template stops the start, not the first admin who needs it.
   preloadCardTemplates();
-  const core = createCore(config, log);
-  let readiness: Readiness;
+  const ownState = options.state === undefined;
+  const state = options.state ?? (await createState(config, log));
+  const core = createCore(config, log, state);
+  const stop: (() => Promise<void> | void)[] = [() => core.close(), () => (ownState ? state.close() : undefined)];
+  let closing: Promise<void> | undefined;
+  // Once, in the reverse order of opening, however often it is called.
+  const closeAll = () =>
+    (closing ??= (async () => {
+      for (const step of [...stop].reverse()) await step();
+    })());
   try {
-    readiness = await watchDirectorySetup(core, log);
+    const readiness: Readiness = await watchDirectorySetup(core, log);
+    stop.push(() => readiness.stop());
+    const deps: BotDeps = {
+      core,
+      sessions: state.sessions,
+      limiter: state.signInAttempts,
+      nonces: state.confirmations,
+      log,
+      answerWithinMs: options.answerWithinMs ?? 4000,
+      signInFailureMinMs: config.signIn.failureMinMs,
+    };
+    const adapter = createAdapter(config, log);
+    const app = createBotApplication(adapter, config, deps);
+    const extend = (server: restify.Server) => {
+      server.get('/readyz', async (_req, res) => {
+        const ready = readiness.isReady();
+        res.send(ready ? 200 : 503, { status: ready ? 'ready' : 'not ready' });
+      });
+      options.extend?.(server);
+    };
+    const server = await startServer({ config, core, adapter, app, log, extend }, options.port);
+    stop.push(() => server.close());
+    return { ...server, core, deps, close: closeAll };
   } catch (error) {
-    core.close();
+    await closeAll();
     throw error;
   }
-  const deps: BotDeps = {
-    core,
-    sessions: createLowdbSessionStore({ file: join(config.dataDir, 'sessions.json'), ttlMinutes: config.sessionTtlMinutes }),
-    limiter: createLowdbSignInLimiter({
-      file: join(config.dataDir, 'sign-in-failures.json'),
-      maxFailures: config.signIn.maxFailures,
-      windowMinutes: config.signIn.windowMinutes,
-    }),
-    nonces: createLowdbNonceStore({ file: join(config.dataDir, 'nonces.json') }),
-    log,
-    answerWithinMs: options.answerWithinMs ?? 4000,
-    signInFailureMinMs: config.signIn.failureMinMs,
-  };
-  const adapter = createAdapter(config, log);
-  const app = createBotApplication(adapter, config, deps);
-  const extend = (server: restify.Server) => {
-    server.get('/readyz', async (_req, res) => {
-      const ready = readiness.isReady();
-      res.send(ready ? 200 : 503, { status: ready ? 'ready' : 'not ready' });
-    });
-    options.extend?.(server);
-  };
-  let server: BotServer;
-  try {
-    server = await startServer({ config, core, adapter, app, log, extend }, options.port);
-  } catch (error) {
-    readiness.stop();
-    core.close();
-    throw error;
-  }
-  return {
-    ...server,
-    core,
-    deps,
-    async close() {
-      readiness.stop();
-      await server.close();
-      core.close();
-    },
-  };
 }

@@ -1,7 +1,7 @@
 /**
- * Small private JSON files, shared by the audit log and the auth stores (sessions, sign-in
- * failures, confirmation nonces). lowdb does the reading and writing through `PrivateJsonFile`
- * (owner-only, atomic); `serialized` queues the read-modify-write cycles of one file, because
+ * Small private JSON files of the embedded state store, written rarely (sessions, sign-in
+ * attempts). lowdb does the reading and writing through `PrivateJsonFile` (owner-only, atomic);
+ * `serialized` queues the read-modify-write cycles of one file (and the audit's appends), because
  * lowdb has no locking and concurrent cycles would overwrite each other's changes.
  */
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';

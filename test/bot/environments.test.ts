@@ -64,8 +64,10 @@ describe('an admin of several environments', () => {
     const picker = cardOf(await signIn(admin));
     await admin.execute('env.choose', environmentButton(picker, 'hosting'));
 
-    // A second bot process on the same DATA_DIR, as after a restart.
+    // The bot stops, and starts again on the same DATA_DIR.
     const quiet = new Writable({ write: (_c, _e, done) => done() });
+    await b.bot.close();
+    await b.h.state.close();
     const restarted = await startBot(loadConfig(b.h.env), createLogger('silent', quiet), { port: 0 });
     try {
       const same = new TeamsUser(restarted.url, b.connector, { teamsTenantId: HOSTING_TEAMS_TENANT, aadObjectId: admin.aadObjectId });

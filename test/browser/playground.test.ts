@@ -61,7 +61,7 @@ beforeAll(async () => {
     },
   });
   playground = playgroundRoutes({ config, outbox: () => catcher.mails() });
-  bot = await startBot(config, createLogger('debug', sink), { port: 0, extend: playground });
+  bot = await startBot(config, createLogger('debug', sink), { port: 0, extend: playground, state: h.state });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'en-US', timezoneId: 'Europe/Amsterdam' });
   page.setDefaultTimeout(10_000);

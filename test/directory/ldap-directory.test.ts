@@ -333,7 +333,8 @@ describe('checking the directory side of the configuration', () => {
       f.tenants[2]!['adminGroupDn'] = FABRIKAM.mailingGroupDn;
     });
     const quiet = new Writable({ write: (_c, _e, done) => done() });
-    const config = loadConfig({ ...h.env, TENANTS_FILE: file });
+    // A DATA_DIR of its own: the harness holds its folder.
+    const config = loadConfig({ ...h.env, TENANTS_FILE: file, DATA_DIR: join(h.dir, 'refused-bot-data') });
     const outcome = await startBot(config, createLogger('silent', quiet), { port: 0 }).then(
       async (bot) => {
         await bot.close();

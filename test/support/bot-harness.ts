@@ -29,7 +29,7 @@ export async function startBotHarness(overrides: Record<string, string | undefin
     },
   });
   const config = loadConfig(h.env);
-  const bot = await startBot(config, createLogger('debug', sink), { port: 0, ...options });
+  const bot = await startBot(config, createLogger('debug', sink), { port: 0, ...options, state: h.state });
   return {
     h,
     bot,

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig, type Config, type Tenant } from '../../src/config/config.js';
 import { createCore, type Core } from '../../src/core.js';
+import { createState } from '../../src/state/create-state.js';
+import type { StateStore } from '../../src/state/state.js';
 import { createLogger } from '../../src/log/logger.js';
 import type { Admin } from '../../src/reset/reset-password.js';
 import { ACME, DC_CA_FILE, FABRIKAM, FABRIKAM_TEAMS_TENANT, HOSTING, LDAPS_URL, PROVIDER_STAFF_GROUP_DN, SERVICE_ACCOUNT } from './fixtures.js';
@@ -67,6 +69,8 @@ export interface Harness {
   readonly env: Record<string, string>;
   readonly config: Config;
   readonly core: Core;
+  /** The state store the core and a bot started on this harness share. */
+  readonly state: StateStore;
   readonly smtp: TestSmtpServer;
   /** Every log line written so far. */
   readonly logs: string[];
@@ -109,7 +113,8 @@ export async function startHarness(overrides: Record<string, string | undefined>
     },
   });
   const config = loadConfig(env);
-  const core = createCore(config, createLogger('debug', sink));
+  const state = await createState(config);
+  const core = createCore(config, createLogger('debug', sink), state);
   const [hosting, acme, fabrikam] = config.tenants as [Tenant, Tenant, Tenant];
   return {
     dir,
@@ -117,6 +122,7 @@ export async function startHarness(overrides: Record<string, string | undefined>
     env,
     config,
     core,
+    state,
     smtp,
     logs,
     hosting,
@@ -124,6 +130,7 @@ export async function startHarness(overrides: Record<string, string | undefined>
     fabrikam,
     async close() {
       core.close();
+      await state.close();
       await smtp.close();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -1,0 +1,29 @@
+/**
+ * Everything the product remembers between requests, behind one interface with two
+ * implementations chosen by config:
+ * - embedded (default): files in DATA_DIR, for one instance (src/state/embedded.ts);
+ * - PostgreSQL when DATABASE_URL is set, for one or several instances (src/state/postgres/).
+ * Nothing in src/bot or the use cases knows which one runs. The same contract tests
+ * (test/state/contract.test.ts) run against both.
+ */
+import type { AuditLog } from '../audit/audit-log.js';
+import type { NonceStore } from '../auth/nonce-store.js';
+import type { SessionStore } from '../auth/session-store.js';
+import type { SignInLimiter } from '../auth/sign-in-limiter.js';
+
+export interface StateStore {
+  readonly kind: 'embedded' | 'postgres';
+  readonly sessions: SessionStore;
+  /** Single-use confirmations carried by card buttons. */
+  readonly confirmations: NonceStore;
+  readonly signInAttempts: SignInLimiter;
+  readonly audit: AuditLog;
+  /**
+   * Runs a timed job (audit purge, reconciliation) on exactly one instance at a time: resolves
+   * `undefined` without running it when another instance holds it.
+   */
+  runExclusive<T>(job: string, work: () => Promise<T>): Promise<T | undefined>;
+  /** Throws when the store cannot be used (for readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

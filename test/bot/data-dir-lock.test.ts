@@ -1,0 +1,57 @@
+/**
+ * One process per DATA_DIR: a second bot process on a folder in use refuses to start and says to
+ * set DATABASE_URL; a lock left by a process that died (kill -9) is taken over.
+ */
+import { execFile, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from '../support/harness.js';
+import { createEmbeddedState } from '../../src/state/embedded/index.js';
+import { isAppError } from '../../src/errors/catalog.js';
+
+const INDEX = fileURLToPath(new URL('../../dist/src/index.js', import.meta.url));
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h.close();
+});
+
+function runBot(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [INDEX], { env: { PATH: process.env['PATH'] ?? '', ...env, PORT: '39999' }, timeout: 15_000 }, (error, _stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stderr });
+    });
+  });
+}
+
+describe('one process per DATA_DIR', () => {
+  it('refuses a second process on a DATA_DIR in use, naming DATABASE_URL, and leaves the folder alone', async () => {
+    const lock = readFileSync(join(h.dataDir, '.lock'), 'utf8');
+    expect(lock.trim()).toBe(String(process.pid));
+    const { code, stderr } = await runBot(h.env);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`DATA_DIR is in use by another process (pid ${process.pid})`);
+    expect(stderr).toContain('DATABASE_URL');
+    expect(readFileSync(join(h.dataDir, '.lock'), 'utf8')).toBe(lock);
+  });
+
+  it('takes over the lock of a process that died without releasing it', async () => {
+    const dataDir = join(h.dir, 'crashed');
+    const options = { dataDir, sessionTtlMinutes: 60, signIn: { maxFailures: 5, windowMinutes: 15 }, auditRetentionDays: 30 };
+    const first = await createEmbeddedState(options);
+    // Within one process a second store on the folder is refused too.
+    expect(isAppError(await createEmbeddedState(options).catch((e: unknown) => e), 'CONFIG_INVALID')).toBe(true);
+    await first.close();
+    // A pid that no longer runs: a process that was killed.
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    writeFileSync(join(dataDir, '.lock'), `${dead}\n`);
+    const second = await createEmbeddedState(options);
+    expect(readFileSync(join(dataDir, '.lock'), 'utf8').trim()).toBe(String(process.pid));
+    await second.close();
+  });
+});

@@ -11,7 +11,7 @@ import type { StateStore } from '../state/state.js';
 import { createAdapter, createBotApplication } from './app.js';
 import { preloadCardTemplates } from './cards.js';
 import type { BotDeps } from './handlers.js';
-import { watchDirectorySetup, type Readiness } from './readiness.js';
+import { watchReadiness, type Readiness } from './readiness.js';
 import { startServer, type BotServer } from './server.js';
 
 export interface RunningBot extends BotServer {
@@ -41,7 +41,7 @@ export async function startBot(config: Config, log: Logger, options: StartOption
       for (const step of [...stop].reverse()) await step();
     })());
   try {
-    const readiness: Readiness = await watchDirectorySetup(core, log);
+    const readiness: Readiness = await watchReadiness(core, state, log);
     stop.push(() => readiness.stop());
     const deps: BotDeps = {
       core,
@@ -56,12 +56,12 @@ export async function startBot(config: Config, log: Logger, options: StartOption
     const app = createBotApplication(adapter, config, deps);
     const extend = (server: restify.Server) => {
       server.get('/readyz', async (_req, res) => {
-        const ready = readiness.isReady();
-        res.send(ready ? 200 : 503, { status: ready ? 'ready' : 'not ready' });
+        const { ready, ...parts } = await readiness.report();
+        res.send(ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', ...parts });
       });
       options.extend?.(server);
     };
-    const server = await startServer({ config, core, adapter, app, log, extend }, options.port);
+    const server = await startServer({ config, adapter, app, log, extend }, options.port);
     stop.push(() => server.close());
     return { ...server, core, deps, close: closeAll };
   } catch (error) {

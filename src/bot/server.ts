@@ -1,6 +1,6 @@
 /**
  * The HTTP side: restify with POST /api/messages (Bot Framework; the JWT is verified by the SDK
- * unless the dangerous local switch is on) and GET /healthz (directory and mail server reachable).
+ * unless the dangerous local switch is on) and GET /healthz (liveness: the process answers; readiness is /readyz).
  *
  * /api/messages does what botbuilder's CloudAdapter.process does, in our own order and with our
  * own answers: CloudAdapter.process prints every error with `console.error` (a stack trace per
@@ -20,7 +20,6 @@ import restify from 'restify';
 import type { Activity, InvokeResponse, TurnContext } from 'botbuilder';
 import type { Application, TeamsAdapter, TurnState } from '@microsoft/teams-ai';
 import type { Config } from '../config/config.js';
-import type { Core } from '../core.js';
 import type { Logger } from '../log/logger.js';
 import { isLoopback } from '../util/loopback.js';
 import { failedFields, inboundActivitySchema, readJsonBody, screenAuthorization, TimeoutError, withTimeout } from './inbound.js';
@@ -58,7 +57,6 @@ export interface BotServer {
 
 export interface ServerParts {
   readonly config: Config;
-  readonly core: Core;
   readonly adapter: TeamsAdapter;
   readonly app: Application<TurnState>;
   readonly log: Logger;
@@ -123,17 +121,8 @@ function authFailure(error: unknown): Record<string, unknown> {
   return { reason: refused ? 'token-refused' : 'verification-error', error: name, ...(code ? { errorCode: code } : {}) };
 }
 
-async function check(work: () => Promise<void>): Promise<'ok' | 'unreachable'> {
-  try {
-    await work();
-    return 'ok';
-  } catch {
-    return 'unreachable';
-  }
-}
-
 export async function startServer(parts: ServerParts, port = parts.config.bot.port): Promise<BotServer> {
-  const { config, core, adapter, app, log } = parts;
+  const { config, adapter, app, log } = parts;
   const server = restify.createServer({ name: 'password-reset-bot', handleUncaughtExceptions: false });
   // /api/messages reads its own body (restify's parser answers bad JSON with its error text).
   for (const parse of restify.plugins.bodyParser({ maxBodySize: 256 * 1024, mapParams: false })) {
@@ -219,10 +208,9 @@ export async function startServer(parts: ServerParts, port = parts.config.bot.po
     res.end();
   });
 
+  // Liveness: the process answers. Nothing else is asked (readiness is /readyz, src/bot/readiness.ts).
   server.get('/healthz', async (_req, res) => {
-    const [directory, mail] = await Promise.all([check(() => core.directory.ping()), check(() => core.mailer.verify())]);
-    const healthy = directory === 'ok' && mail === 'ok';
-    res.send(healthy ? 200 : 503, { status: healthy ? 'ok' : 'degraded', directory, mail });
+    res.send(200, { status: 'ok' });
   });
 
   parts.extend?.(server);

@@ -180,22 +180,12 @@ describe('the HTTP endpoint', () => {
     }
   });
 
-  it('reports the directory and the mail server in /healthz, without secrets', async () => {
-    const b = await startBotHarness();
-    try {
-      const response = await fetch(`${b.bot.url}/healthz`);
-      const text = await response.text();
-      expect(response.status).toBe(200);
-      expect(JSON.parse(text)).toEqual({ status: 'ok', directory: 'ok', mail: 'ok' });
-      for (const value of [b.h.env['LDAP_BIND_PASSWORD'], b.h.env['LDAP_URL'], b.h.env['SMTP_URL']]) expect(text).not.toContain(value);
-    } finally {
-      await b.close();
-    }
+  it('answers /healthz from the process alone, even with the directory down', async () => {
     const down = await startBotHarness({ LDAP_URL: 'ldaps://127.0.0.1:1' });
     try {
       const response = await fetch(`${down.bot.url}/healthz`);
-      expect(response.status).toBe(503);
-      expect(await response.json()).toEqual({ status: 'degraded', directory: 'unreachable', mail: 'ok' });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ status: 'ok' });
     } finally {
       await down.close();
     }

@@ -12,6 +12,8 @@
  *   click or a Teams retry is told so.
  * - 'unknown': not a token (malformed, never issued, or forgotten after it expired).
  */
+import { z } from 'zod';
+
 export interface NonceBinding {
   teamsTenantId: string;
   aadObjectId: string;
@@ -20,6 +22,21 @@ export interface NonceBinding {
   targetGuid: string;
   purpose: 'reset' | 'mail';
 }
+
+/** What `issue` accepts: exactly a NonceBinding, checked before anything is signed or stored. */
+export const nonceBindingSchema = z
+  .object({
+    teamsTenantId: z.string().min(1),
+    aadObjectId: z.string().min(1),
+    adminDn: z.string().min(1),
+    tenantKey: z.string().min(1),
+    targetGuid: z.string().min(1),
+    purpose: z.enum(['reset', 'mail']),
+  })
+  .strict();
+
+/** At most this many tokens per issue() (a list card has up to 20 rows). */
+export const MAX_TOKENS_PER_ISSUE = 100;
 
 export type ConsumeResult = 'ok' | 'used' | 'expired' | 'mismatch' | 'unknown';
 

@@ -13,26 +13,26 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { appendFile, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { ConsumeResult, NonceBinding, NonceStore } from '../../auth/nonce-store.js';
+import { MAX_TOKENS_PER_ISSUE, nonceBindingSchema, type ConsumeResult, type NonceBinding, type NonceStore } from '../../auth/nonce-store.js';
 import { AppError } from '../../errors/catalog.js';
 
 const ID_BYTES = 9;
 const MAC_BYTES = 16;
 /** id (9) + expiry in seconds (5, big-endian) + MAC (16) = 30 bytes: 40 base64url characters. */
 const TOKEN = /^[A-Za-z0-9_-]{40}$/;
-const MAX_PER_ISSUE = 100;
 const usedLine = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{12}$/), exp: z.number().int() }).strict();
 
-const bindingSchema = z
-  .object({
-    teamsTenantId: z.string().min(1),
-    aadObjectId: z.string().min(1),
-    adminDn: z.string().min(1),
-    tenantKey: z.string().min(1),
-    targetGuid: z.string().min(1),
-    purpose: z.enum(['reset', 'mail']),
-  })
-  .strict();
+
+/** Writes an owner-only file and syncs it before it is used. */
+async function writePrivate(file: string, data: string | Buffer, flag: 'w' | 'wx'): Promise<void> {
+  const handle = await open(file, flag, 0o600);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
 
 /** The key of this DATA_DIR, made once (owner-only); every instance of the folder signs with it. */
 async function loadKey(file: string): Promise<Buffer> {
@@ -44,13 +44,7 @@ async function loadKey(file: string): Promise<Buffer> {
     if ((error as { code?: unknown }).code !== 'ENOENT') throw error;
   }
   const key = randomBytes(32);
-  const handle = await open(file, 'wx', 0o600);
-  try {
-    await handle.writeFile(key);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await writePrivate(file, key, 'wx');
   return key;
 }
 
@@ -76,17 +70,8 @@ export async function createSignedConfirmations(options: { dataDir: string; ttlM
     }
   }
   const compacted = [...used].map(([id, exp]) => `${JSON.stringify({ id, exp })}\n`).join('');
-  await (async () => {
-    const temp = `${usedFile}.tmp`;
-    const handle = await open(temp, 'w', 0o600);
-    try {
-      await handle.writeFile(compacted);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, usedFile);
-  })();
+  await writePrivate(`${usedFile}.tmp`, compacted, 'w');
+  await rename(`${usedFile}.tmp`, usedFile);
 
   const mac = (id: Buffer, exp: Buffer, binding: NonceBinding): Buffer =>
     createHmac('sha256', key)
@@ -99,8 +84,8 @@ export async function createSignedConfirmations(options: { dataDir: string; ttlM
   return {
     async issue(bindings) {
       if (bindings.length === 0) return [];
-      if (bindings.length > MAX_PER_ISSUE) throw new AppError('INPUT_INVALID', { detail: 'too many confirmations' });
-      const parsed = z.array(bindingSchema).safeParse(bindings);
+      if (bindings.length > MAX_TOKENS_PER_ISSUE) throw new AppError('INPUT_INVALID', { detail: 'too many confirmations' });
+      const parsed = z.array(nonceBindingSchema).safeParse(bindings);
       if (!parsed.success) throw new AppError('INPUT_INVALID', { detail: 'confirmation binding' });
       const exp = Buffer.alloc(5);
       exp.writeUIntBE(nowSeconds() + ttlMinutes * 60, 0, 5);

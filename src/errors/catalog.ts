@@ -105,6 +105,10 @@ export const ERROR_CATALOG = {
     en: 'The audit log cannot be written, so nothing was changed.',
     nl: 'Het auditlog kan niet worden geschreven, dus er is niets gewijzigd.',
   },
+  STATE_UNAVAILABLE: {
+    en: 'The bot cannot reach its database right now. Try again in a moment.',
+    nl: 'De bot kan zijn database nu niet bereiken. Probeer het zo opnieuw.',
+  },
   PERSONAL_CHAT_ONLY: {
     en: 'I only work in a personal (1:1) chat. Open a chat with me to reset passwords.',
     nl: 'Ik werk alleen in een persoonlijke (1:1) chat. Open een chat met mij om wachtwoorden te resetten.',

@@ -1,20 +1,28 @@
 /**
- * vitest globalSetup: a fresh Samba AD DC for the whole run, provisioned, seeded and started by
- * the project's own scripts/samba-dc.sh, and stopped when the run ends (or when start-up fails).
+ * vitest globalSetup: for the whole run, a fresh Samba AD DC, provisioned, seeded and started by
+ * the project's own scripts/samba-dc.sh, and a fresh PostgreSQL server; both are stopped when the
+ * run ends (or when start-up fails).
  *
- * Every run has a DC of its own, so that two runs on one machine (two clones, two terminals) do
- * not break each other: a new folder (mkdtemp, pwreset-test-dc-XXXXXX under the temp dir) and a
- * random loopback address 127.X.Y.Z that nothing listens on, claimed with a lock directory
- * (pwreset-dc-locks/<address>, holding the owner's pid) that is created atomically. The test files
- * get both through vitest's provide/inject (test/support/test-dc.ts). At the end the DC is
- * stopped, its folder removed and the address released; a DC this run did not start is never
- * stopped.
+ * Every run has a DC and a PostgreSQL of its own, so that two runs on one machine (two clones, two
+ * terminals) do not break each other:
+ * - the DC: a new folder (mkdtemp, pwreset-test-dc-XXXXXX under the temp dir) and a random
+ *   loopback address 127.X.Y.Z that nothing listens on, claimed with a lock directory
+ *   (pwreset-dc-locks/<address>, holding the owner's pid) that is created atomically;
+ * - PostgreSQL: a new folder (pwreset-test-pg-XXXXXX) with a cluster made by initdb, listening on
+ *   127.0.0.1 on a random free port claimed the same way (pwreset-pg-locks/<port>) and on a Unix
+ *   socket inside its folder, never on 5432 and never through a system cluster. As root (CI) it
+ *   runs as the `postgres` user (initdb refuses root). Trust authentication for the one role,
+ *   `app`; fsync off (test data).
+ * The test files get them through vitest's provide/inject (test/support/test-dc.ts,
+ * test/support/postgres.ts). At the end each server is stopped, its folder removed and its lock
+ * released; a server this run did not start is never stopped.
  *
- * Must not import fixtures.ts or test-dc.ts: inject() works only inside vitest's workers.
+ * Must not import fixtures.ts, test-dc.ts or postgres.ts (only their types): inject() works only
+ * inside vitest's workers.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { accessSync, chmodSync, constants, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, appendFileSync, chmodSync, chownSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -22,6 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
 import { DOMAIN_ADMIN, SEED_PASSWORD, SERVICE_ACCOUNT } from './dc-accounts.js';
+import type { TestPostgresLocation } from './postgres.js';
 import type { TestDcLocation } from './test-dc.js';
 
 const run = promisify(execFile);
@@ -29,6 +38,11 @@ const SCRIPT = fileURLToPath(new URL('../../scripts/samba-dc.sh', import.meta.ur
 const PACKAGES = 'samba-ad-dc samba-ad-provision ldb-tools ldap-utils krb5-user openssl';
 const TOOLS = ['samba', 'samba-tool', 'ldbmodify', 'ldbsearch', 'ldapsearch', 'openssl'];
 const LOCK_ROOT = join(tmpdir(), 'pwreset-dc-locks');
+const PG_LOCK_ROOT = join(tmpdir(), 'pwreset-pg-locks');
+const PG_ROOT = '/usr/lib/postgresql';
+const PG_TOOLS = ['initdb', 'pg_ctl', 'postgres'];
+/** Below Linux's ephemeral range (32768–60999), so an outgoing connection does not take the port meanwhile. */
+const PG_PORTS = { min: 20_000, max: 32_767 };
 const CLAIM_ATTEMPTS = 50;
 
 // samba lives in /usr/sbin, which a non-root PATH may lack; the seed generator needs this node.
@@ -73,7 +87,7 @@ function readPid(lock: string): number | undefined {
 
 /** Moves a lock directory out of the way in one atomic step; false when it is not there (any more). */
 function moveAside(lock: string): string | undefined {
-  const tombstone = join(LOCK_ROOT, `.gone-${process.pid}-${randomBytes(6).toString('hex')}`);
+  const tombstone = join(dirname(lock), `.gone-${process.pid}-${randomBytes(6).toString('hex')}`);
   try {
     renameSync(lock, tombstone);
     return tombstone;
@@ -111,9 +125,9 @@ function removeIfStale(lock: string): void {
  * succeeds for exactly one of several runs racing for the same address (rename(2) does not replace
  * a non-empty directory).
  */
-function tryLock(ip: string): string | undefined {
-  const lock = join(LOCK_ROOT, ip);
-  const staging = mkdtempSync(join(LOCK_ROOT, `.claim-${process.pid}-`));
+function tryLock(root: string, name: string): string | undefined {
+  const lock = join(root, name);
+  const staging = mkdtempSync(join(root, `.claim-${process.pid}-`));
   writeFileSync(join(staging, 'pid'), `${process.pid}\n`);
   try {
     renameSync(staging, lock);
@@ -153,18 +167,22 @@ function randomLoopback(): string {
   return `127.${randomInt(1, 255)}.${randomInt(0, 256)}.${randomInt(1, 255)}`;
 }
 
-async function claimAddress(): Promise<{ ip: string; lock: string }> {
-  mkdirSync(LOCK_ROOT, { recursive: true });
-  // Shared by every user's runs, like /tmp itself (not possible, and not needed, if another user made it).
+/** A folder of locks shared by every user's runs, like /tmp itself. */
+function lockRoot(root: string): void {
+  mkdirSync(root, { recursive: true });
   try {
-    chmodSync(LOCK_ROOT, 0o1777);
+    chmodSync(root, 0o1777);
   } catch {
-    // Not ours.
+    // Not ours (another user made it): not possible, and not needed.
   }
+}
+
+async function claimAddress(): Promise<{ ip: string; lock: string }> {
+  lockRoot(LOCK_ROOT);
   let busy = 0;
   for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
     const ip = randomLoopback();
-    const lock = tryLock(ip);
+    const lock = tryLock(LOCK_ROOT, ip);
     if (lock === undefined) continue;
     if (!(await listens(ip, 389)) && !(await listens(ip, 636))) return { ip, lock };
     busy++;
@@ -190,7 +208,12 @@ async function dc(env: Env, command: 'provision' | 'start' | 'stop', timeoutMs: 
   return Math.round(performance.now() - started);
 }
 
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+interface Started<L> {
+  location: L;
+  stop(): Promise<void>;
+}
+
+async function startDc(): Promise<Started<TestDcLocation>> {
   const missing = missingTools();
   if (missing.length > 0) {
     throw new Error(
@@ -233,8 +256,150 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await cleanUp().catch(() => undefined);
     throw error;
   }
+  return { location: { ip, dir }, stop: cleanUp };
+}
 
-  const location: TestDcLocation = { ip, dir };
-  project.provide('testDc', location);
-  return cleanUp;
+/** The newest PostgreSQL of Debian's layout (/usr/lib/postgresql/<major>/bin) that has the tools. */
+function postgresBinDir(): string {
+  let majors: string[] = [];
+  try {
+    majors = readdirSync(PG_ROOT).filter((name) => /^\d+$/.test(name));
+  } catch {
+    // not installed
+  }
+  for (const major of majors.sort((a, b) => Number(b) - Number(a))) {
+    const bin = join(PG_ROOT, major, 'bin');
+    if (PG_TOOLS.every((tool) => isExecutable(join(bin, tool)))) return bin;
+  }
+  throw new Error(
+    `The state tests need PostgreSQL, but ${PG_TOOLS.join(', ')} were not found under ${PG_ROOT}/<version>/bin. ` +
+      'Install the package (scripts/install-system-packages.sh does): apt-get install -y --no-install-recommends postgresql',
+  );
+}
+
+async function claimPort(): Promise<{ port: number; lock: string }> {
+  lockRoot(PG_LOCK_ROOT);
+  let busy = 0;
+  for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
+    const port = randomInt(PG_PORTS.min, PG_PORTS.max + 1);
+    const lock = tryLock(PG_LOCK_ROOT, String(port));
+    if (lock === undefined) continue;
+    if (!(await listens('127.0.0.1', port))) return { port, lock };
+    busy++;
+    releaseLock(lock);
+  }
+  throw new Error(`Found no free port on 127.0.0.1 for the test PostgreSQL in ${CLAIM_ATTEMPTS} tries (${busy} in use; locks in ${PG_LOCK_ROOT})`);
+}
+
+/**
+ * Runs a PostgreSQL program of `bin` as `runAs` (root may not run initdb or the server), from the
+ * run's folder (the postgres user may not be able to read the current one).
+ */
+async function pgTool(location: Pick<TestPostgresLocation, 'binDir' | 'runAs' | 'dir'>, tool: string, args: string[], timeoutMs: number): Promise<number> {
+  const started = performance.now();
+  const program = join(location.binDir, tool);
+  const [command, commandArgs] = location.runAs === null ? [program, args] : ['runuser', ['-u', location.runAs, '--', program, ...args]];
+  try {
+    await run(command, commandArgs, { cwd: location.dir, timeout: timeoutMs, maxBuffer: 10 * 1024 * 1024, env: { ...process.env, PATH, LC_ALL: 'C' } });
+  } catch (error) {
+    const output = error as { stdout?: string; stderr?: string };
+    const detail = [output.stdout, output.stderr].filter(Boolean).join('\n').trim();
+    throw new Error(`${tool} ${args[0] ?? ''} failed${detail ? `:\n${detail}` : ''}`, { cause: error });
+  }
+  return Math.round(performance.now() - started);
+}
+
+async function idOf(user: string, flag: '-u' | '-g'): Promise<number> {
+  const { stdout } = await run('id', [flag, user]);
+  return Number(stdout.trim());
+}
+
+function tail(file: string, lines = 30): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+async function startPostgres(): Promise<Started<TestPostgresLocation>> {
+  const binDir = postgresBinDir();
+  const runAs = process.getuid?.() === 0 ? 'postgres' : null;
+  const { port, lock } = await claimPort();
+  let dir: string | undefined;
+  let location: TestPostgresLocation | undefined;
+  let startAttempted = false;
+  const cleanUp = async () => {
+    try {
+      // Only the server of this run's own folder, and only if this run started it.
+      const server = location;
+      if (startAttempted && server !== undefined && existsSync(join(server.dataDir, 'postmaster.pid'))) {
+        const stop = (mode: string) => pgTool(server, 'pg_ctl', ['stop', '-D', server.dataDir, '-m', mode, '-w', '-t', '30'], 40_000);
+        await stop('fast').catch(() => stop('immediate'));
+      }
+    } finally {
+      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+      releaseLock(lock);
+    }
+  };
+
+  try {
+    dir = mkdtempSync(join(tmpdir(), 'pwreset-test-pg-'));
+    if (runAs !== null) {
+      chownSync(dir, await idOf(runAs, '-u'), await idOf(runAs, '-g'));
+      await run('runuser', ['-u', runAs, '--', 'test', '-w', dir, '-a', '-x', dir], { cwd: '/' }).catch((error: unknown) => {
+        throw new Error(`The ${runAs} user cannot use ${dir} (a folder above it is closed to others): set TMPDIR to a folder such as /tmp`, { cause: error });
+      });
+    }
+    const dataDir = join(dir, 'data');
+    location = { url: `postgres://app@127.0.0.1:${port}/postgres`, host: '127.0.0.1', port, dir, dataDir, binDir, runAs, logFile: join(dir, 'server.log') };
+    const initdbMs = await pgTool(location, 'initdb', ['-D', dataDir, '-U', 'app', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'], 60_000);
+    const quoted = (text: string) => `'${text.replaceAll("'", "''")}'`;
+    appendFileSync(
+      join(dataDir, 'postgresql.conf'),
+      [
+        '',
+        '# this test run',
+        "listen_addresses = '127.0.0.1'",
+        `port = ${port}`,
+        `unix_socket_directories = ${quoted(dir)}`,
+        'fsync = off',
+        'synchronous_commit = off',
+        'full_page_writes = off',
+        '',
+      ].join('\n'),
+    );
+    startAttempted = true;
+    let startMs: number;
+    try {
+      startMs = await pgTool(location, 'pg_ctl', ['start', '-D', dataDir, '-l', location.logFile, '-w', '-t', '60'], 70_000);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n${tail(location.logFile)}`, { cause: error });
+    }
+    console.log(`postgres: ${location.url} ready (initdb ${initdbMs} ms, start ${startMs} ms, ${dir})`);
+  } catch (error) {
+    await cleanUp().catch(() => undefined);
+    throw error;
+  }
+  return { location, stop: cleanUp };
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // Both at once: the DC's provisioning takes seconds, PostgreSQL about one.
+  const [dcResult, pgResult] = await Promise.allSettled([startDc(), startPostgres()]);
+  const started = [dcResult, pgResult].flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = [dcResult, pgResult].flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  const stopAll = async () => {
+    const results = await Promise.allSettled(started.map((s) => s.stop()));
+    const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    if (errors.length > 0) throw errors[0];
+  };
+  if (dcResult.status === 'rejected' || pgResult.status === 'rejected') {
+    await stopAll().catch(() => undefined);
+    throw failed[0];
+  }
+
+  project.provide('testDc', dcResult.value.location);
+  project.provide('testPostgres', pgResult.value.location);
+  return stopAll;
 }

@@ -1,0 +1,140 @@
+/**
+ * The audit log in PostgreSQL, with the contract of `AuditLog` (src/audit/audit-log.ts): every
+ * entry is checked against `auditEntrySchema` before it is written (so a password, or any key the
+ * schema does not know, never reaches the table) and again when it is read back. One INSERT per
+ * entry, which `record` awaits: when it fails, AUDIT_WRITE_FAILED, and the caller changes nothing.
+ *
+ * `recent` reads, like the embedded log, the current and the previous UTC month, newest first, on
+ * the indexes (environment, time) and (lower(sAMAccountName), time); `openIntents` reads the same
+ * window on the index of intents and that of correlation ids; `purge` deletes what is older than
+ * the retention in batches, on the index on time.
+ */
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { auditEntrySchema, type AuditEntry, type AuditLog, type AuditRecordInput } from '../../audit/audit-log.js';
+import { AppError } from '../../errors/catalog.js';
+import type { Logger } from '../../log/logger.js';
+import { nowParam, type Clock, type Db } from './db.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const PURGE_BATCH = 10_000;
+
+export function createPostgresAuditLog(db: Db, options: { retentionDays: number; log: Logger; clock?: Clock }): AuditLog {
+  const { retentionDays, log, clock } = options;
+  if (!Number.isFinite(retentionDays) || retentionDays <= 0) throw new AppError('CONFIG_INVALID', { detail: 'audit retentionDays' });
+
+  const checked = (rows: { entry: unknown }[]): AuditEntry[] => {
+    const found: AuditEntry[] = [];
+    let skipped = 0;
+    for (const row of rows) {
+      const parsed = auditEntrySchema.safeParse(row.entry);
+      if (parsed.success) found.push(parsed.data);
+      else skipped++;
+    }
+    if (skipped > 0) log.warn({ code: 'AUDIT_ENTRIES_SKIPPED', count: skipped }, 'audit entries that are not valid were left out');
+    return found;
+  };
+
+  // A variable rather than a returned literal: it carries openIntents (for reconciliation) whether
+  // or not the AuditLog of this build declares it yet.
+  const auditLog = {
+    async record(input: AuditRecordInput): Promise<AuditEntry> {
+      let entry: AuditEntry;
+      try {
+        const { time = clock?.() ?? new Date(), ...rest } = input;
+        entry = auditEntrySchema.parse({ ...rest, id: randomUUID(), time: time.toISOString() });
+      } catch (cause) {
+        throw new AppError('AUDIT_WRITE_FAILED', { cause: withoutValues(cause) });
+      }
+      await db.query(
+        `INSERT INTO audit_entries (id, time, environment, target_sam, action, outcome, correlation_id, entry)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)`,
+        [entry.id, entry.time, entry.environment, entry.target?.sam ?? null, entry.action, entry.outcome, entry.correlationId ?? null, JSON.stringify(entry)],
+        'AUDIT_WRITE_FAILED',
+      ).catch((error: unknown) => {
+        // Whatever the reason (the database unreachable included), the caller must see this code.
+        throw error instanceof AppError && error.code === 'AUDIT_WRITE_FAILED' ? error : new AppError('AUDIT_WRITE_FAILED', { cause: error });
+      });
+      return entry;
+    },
+
+    async recent({ environment, targetSam, limit = 20 }: { environment?: string; targetSam?: string; limit?: number }): Promise<AuditEntry[]> {
+      const wanted = Math.max(0, Math.floor(limit));
+      if (wanted === 0) return [];
+      const { text, values } = recentQuery({ environment, targetSam, limit: wanted }, nowParam(clock));
+      const { rows } = await db.query<{ entry: unknown }>(text, values);
+      return checked(rows);
+    },
+
+    /**
+     * The intents of a directory change (reset, mail) recorded before `olderThan` under a
+     * correlation id that nothing has settled yet, one per id (the earliest), oldest first; within
+     * the window of `recent` (the current and previous UTC month of the log's clock).
+     */
+    async openIntents(olderThan: Date): Promise<AuditEntry[]> {
+      const { rows } = await db.query<{ entry: unknown }>(OPEN_INTENTS_SQL, [nowParam(clock), olderThan, [...SETTLING]]);
+      return checked(rows);
+    },
+
+    async purge(now?: Date): Promise<number> {
+      const at = now ?? nowParam(clock);
+      let removed = 0;
+      for (;;) {
+        const { rowCount } = await db.query(PURGE_BATCH_SQL, [at, retentionDays * DAY_MS], 'AUDIT_WRITE_FAILED');
+        removed += rowCount;
+        if (rowCount < PURGE_BATCH) return removed;
+      }
+    },
+  };
+  return auditLog;
+}
+
+/** Outcomes that settle an intent (whatever the settling entry's action); `unknown` leaves it open. */
+const SETTLING = ['success', 'refused', 'failed', 'applied', 'not-applied'];
+
+/** $1 now (null: the database's), $2 olderThan, $3 the settling outcomes. */
+export const OPEN_INTENTS_SQL = `
+  WITH win AS (SELECT (date_trunc('month', coalesce($1::timestamptz, now()) AT TIME ZONE 'UTC') - interval '1 month') AT TIME ZONE 'UTC' AS start),
+  earliest AS (
+    SELECT DISTINCT ON (i.correlation_id) i.entry, i.time, i.seq
+    FROM audit_entries i, win
+    WHERE i.outcome = 'intent' AND i.action IN ('reset', 'mail') AND i.correlation_id <> ''
+      AND i.time >= win.start AND i.time < $2::timestamptz
+      AND NOT EXISTS (
+        SELECT 1 FROM audit_entries s
+        WHERE s.correlation_id = i.correlation_id AND s.time >= win.start AND s.outcome = ANY ($3::text[]))
+    ORDER BY i.correlation_id, i.time, i.seq)
+  SELECT entry FROM earliest ORDER BY time, seq`;
+
+/**
+ * The query of `recent` (exported for the test that checks its plan): the current and the
+ * previous UTC month of "now", only the filters given, newest first.
+ */
+export function recentQuery(filter: { environment?: string; targetSam?: string; limit: number }, now: Date | null): { text: string; values: unknown[] } {
+  const values: unknown[] = [now, filter.limit];
+  const where = [`time >= (date_trunc('month', coalesce($1::timestamptz, now()) AT TIME ZONE 'UTC') - interval '1 month') AT TIME ZONE 'UTC'`];
+  if (filter.environment !== undefined) {
+    values.push(filter.environment);
+    where.push(`environment = $${values.length}::text`);
+  }
+  if (filter.targetSam !== undefined) {
+    values.push(filter.targetSam);
+    where.push(`lower(target_sam) = lower($${values.length}::text)`);
+  }
+  return { text: `SELECT entry FROM audit_entries WHERE ${where.join(' AND ')} ORDER BY time DESC, seq DESC LIMIT $2`, values };
+}
+
+/** One batch of the purge: $1 now (null: the database's), $2 the retention in ms. */
+export const PURGE_BATCH_SQL = `DELETE FROM audit_entries WHERE seq IN (
+  SELECT seq FROM audit_entries WHERE time < coalesce($1::timestamptz, now()) - $2::float8 * interval '1 millisecond'
+  LIMIT ${PURGE_BATCH})`;
+
+/** Zod messages can quote the rejected value; keep only where and what kind of problem. */
+function withoutValues(error: unknown): unknown {
+  if (!(error instanceof z.ZodError)) return error;
+  const issues = error.issues.map((issue) => {
+    const where = issue.path.join('.') || 'entry';
+    return issue.code === 'unrecognized_keys' ? `${where}: unknown key(s) ${issue.keys.join(', ')}` : `${where}: ${issue.code}`;
+  });
+  return new Error(`invalid audit entry: ${issues.join('; ')}`);
+}

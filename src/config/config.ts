@@ -50,6 +50,7 @@ const envSchema = z
     SMTP_ALLOW_PLAINTEXT: booleanSetting.default('false'),
     MAIL_FROM: z.string().min(3),
     DATA_DIR: z.string().min(1).default('./data'),
+    DATABASE_URL: urlWithProtocols(['postgres:', 'postgresql:']).optional(),
     TENANTS_FILE: z.string().min(1).default('./tenants.json'),
     AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
     PASSWORD_LENGTH: z.coerce.number().int().min(12).max(64).default(16),
@@ -172,6 +173,8 @@ export interface Config {
     readonly from: string;
   };
   readonly dataDir: string;
+  /** PostgreSQL for the state (several instances); without it, files in `dataDir` (one instance). */
+  readonly databaseUrl: string | undefined;
   readonly auditRetentionDays: number;
   readonly passwordLength: number;
   readonly logLevel: string;
@@ -262,6 +265,7 @@ export function loadConfig(
       from: settings.MAIL_FROM,
     },
     dataDir: settings.DATA_DIR,
+    databaseUrl: settings.DATABASE_URL,
     auditRetentionDays: settings.AUDIT_RETENTION_DAYS,
     passwordLength: settings.PASSWORD_LENGTH,
     logLevel: settings.LOG_LEVEL,

@@ -50,6 +50,8 @@ export interface TestSmtpServer {
    * at RCPT TO. `null` accepts messages again.
    */
   refuseWith(code: number | null, text?: string, stage?: 'data' | 'rcpt'): void;
+  /** The raw messages refused at the DATA stage (the server saw them, then said no). */
+  readonly refused: readonly string[];
   close(): Promise<void>;
 }
 
@@ -78,6 +80,7 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
   const errors: Error[] = [];
   let waiters: Waiter[] = [];
   let refusal: Refusal | null = null;
+  const refusedMessages: string[] = [];
   let counter = 0;
 
   const serverOptions: SMTPServerOptions = {
@@ -113,6 +116,8 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
       stream.on('end', () => {
         if (refusal) {
           // a refusal set at RCPT stage never gets here; at DATA stage it refuses the message
+          // (after the server has seen it: kept, so a test can check what it said)
+          refusedMessages.push(Buffer.concat(chunks).toString('utf8'));
           callback(smtpError(refusal));
           return;
         }
@@ -185,6 +190,7 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
         waiters.push(waiter);
       });
     },
+    refused: refusedMessages,
     refuseWith(code, text, stage = 'data') {
       refusal =
         code === null

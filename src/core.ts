@@ -9,10 +9,11 @@ import { LdapDirectory, ldapDirectoryOptions } from './directory/ldap-directory.
 import type { Directory } from './directory/directory.js';
 import type { Logger } from './log/logger.js';
 import { createSmtpMailer, type Mailer } from './mail/mailer.js';
+import { RECONCILE_JOB, reconcileOpenIntents, type CheckDeps, type ReconcileDeps } from './reset/reconcile.js';
 import type { ResetDeps } from './reset/reset-password.js';
 import type { StateStore } from './state/state.js';
 
-export interface Core extends ResetDeps {
+export interface Core extends ResetDeps, CheckDeps {
   readonly config: Config;
   readonly directory: Directory;
   readonly mailer: Mailer;
@@ -21,6 +22,8 @@ export interface Core extends ResetDeps {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** How often open intents are reconciled (also once at start). */
+const RECONCILE_EVERY_MS = 5 * 60 * 1000;
 
 export function createCore(config: Config, log: Logger, state: StateStore): Core {
   const directory = new LdapDirectory(ldapDirectoryOptions(config), config.tenants, { protectedGroupDns: config.protectedGroupDns, log });
@@ -42,6 +45,21 @@ export function createCore(config: Config, log: Logger, state: StateStore): Core
   const timer = setInterval(() => void purge(), DAY_MS);
   timer.unref();
 
+  // Directory changes whose outcome was never seen (a crash, a directory that did not answer):
+  // settled as applied or not-applied, at start and on a timer, on one instance at a time.
+  const reconcileDeps: ReconcileDeps = { directory, audit, log, reconcileGraceMs: 2 * config.ldap.timeoutMs };
+  const reconcile = () =>
+    state.runExclusive(RECONCILE_JOB, () => reconcileOpenIntents(reconcileDeps)).then(
+      (summary) =>
+        summary !== undefined &&
+        summary.applied + summary.notApplied + summary.unresolved > 0 &&
+        log.info({ code: 'RECONCILED', ...summary }, 'open audit intents reconciled with the directory'),
+      (error: unknown) => log.error({ code: 'RECONCILE_FAILED', cause: String(error) }, 'reconciliation failed; it runs again later'),
+    );
+  void reconcile();
+  const reconcileTimer = setInterval(() => void reconcile(), RECONCILE_EVERY_MS);
+  reconcileTimer.unref();
+
   return {
     config,
     directory,
@@ -49,8 +67,11 @@ export function createCore(config: Config, log: Logger, state: StateStore): Core
     audit,
     log,
     passwordLength: config.passwordLength,
+    reconcileGraceMs: reconcileDeps.reconcileGraceMs,
+    runExclusive: (job, work) => state.runExclusive(job, work),
     close() {
       clearInterval(timer);
+      clearInterval(reconcileTimer);
       mailer.close();
     },
   };

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../errors/catalog.js';
 import { ensurePrivateDir, isNotFound, serialized } from '../storage/json-file.js';
-import { appendLine, eachLine, linesBackward, removeFile, replaceFile } from './lines.js';
+import { appendLine, eachLine, linesBackward, linesForward, removeFile, replaceFile } from './lines.js';
 
 const text = z.string().nullable();
 
@@ -34,7 +34,13 @@ export const auditEntrySchema = z
       .strict()
       .optional(),
     action: z.enum(['reset', 'mail', 'notice-mail', 'sign-in']),
-    outcome: z.enum(['intent', 'success', 'refused', 'failed']),
+    /**
+     * `intent`: recorded before the directory is changed. `success`, `refused`, `failed`: how it
+     * ended, as seen. `unknown`: the change was sent but no answer came (it may or may not have been
+     * applied; the intent stays open). `applied`, `not-applied`: what reconciliation found in the
+     * directory afterwards (src/reset/reconcile.ts).
+     */
+    outcome: z.enum(['intent', 'success', 'refused', 'failed', 'unknown', 'applied', 'not-applied']),
     mail: z
       .object({
         recipient: z.string(),
@@ -50,6 +56,13 @@ export const auditEntrySchema = z
     detail: z.string().max(500).nullable().optional(),
     /** Ties the intent and the outcome of one action. */
     correlationId: text.optional(),
+    /**
+     * The target's msDS-KeyVersionNumber (it rises on every password set) as read when this entry
+     * was made: just before the change on an intent, at the check on `applied`/`not-applied`.
+     */
+    keyVersion: z.number().int().min(0).optional(),
+    /** The target's pwdLastSet (FILETIME as the directory returns it, '0' = change forced), read with keyVersion. */
+    pwdLastSet: z.string().regex(/^-?\d{1,20}$/).optional(),
   })
   .strict();
 
@@ -70,7 +83,28 @@ export interface AuditLog {
   recent(filter: { environment?: string; targetSam?: string; limit?: number }): Promise<AuditEntry[]>;
   /** Removes entries older than `retentionDays` (and month files left empty); returns how many. */
   purge(now?: Date): Promise<number>;
+  /**
+   * Directory changes begun and never settled, for the reconciliation (src/reset/reconcile.ts).
+   *
+   * Returns the entries with outcome `intent` and action `reset` or `mail` that carry a
+   * correlationId and whose time is strictly before `olderThan`, except those for which another
+   * entry with the same correlationId has an outcome other than `intent` and `unknown` (that is:
+   * `success`, `refused`, `failed`, `applied` or `not-applied`, whatever that entry's action; an
+   * `unknown` outcome leaves the intent open). One entry per correlationId (the earliest intent),
+   * oldest first, each exactly as recorded (schema-checked; an entry that fails the schema is
+   * left out, as in `recent`, and cannot settle an intent).
+   *
+   * Window: as `recent`, only intents recorded since the start of the previous UTC month of the
+   * log's clock (not of `olderThan`) are considered; the settling entry of such an intent may be
+   * anywhere in that window. Reading never changes anything; throws INTERNAL if the log cannot be read.
+   */
+  openIntents(olderThan: Date): Promise<AuditEntry[]>;
 }
+
+/** Outcomes that settle an intent: the action ended as seen, or reconciliation found out. */
+const SETTLING_OUTCOMES: ReadonlySet<AuditOutcome> = new Set(['success', 'refused', 'failed', 'applied', 'not-applied']);
+/** Actions whose intent precedes a directory change. */
+const CHANGING_ACTIONS: ReadonlySet<AuditAction> = new Set(['reset', 'mail']);
 
 /**
  * What the log noticed in its files, for the caller to log. Never carries the content of a line
@@ -194,6 +228,44 @@ export function createFileAuditLog(options: FileAuditLogOptions): AuditLog {
       }
       // Stable: equal times keep the later recorded first. A no-op unless a time was given out of order.
       return found.sort((a, b) => Date.parse(b.time) - Date.parse(a.time));
+    },
+
+    async openIntents(olderThan) {
+      await ready();
+      const now = clock();
+      const previous = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+      const before = olderThan.getTime();
+      const intents = new Map<string, AuditEntry>();
+      const settled = new Set<string>();
+      try {
+        for (const month of [monthOf(previous), monthOf(now)]) {
+          const file = fileOf(month);
+          let skipped = 0;
+          for await (const batch of linesForward(file)) {
+            for (const line of batch) {
+              // Only entries of an action carry a correlationId: the rest are not parsed.
+              if (!line.includes('"correlationId":"')) continue;
+              const checked = auditEntrySchema.safeParse(parseLine(line));
+              if (!checked.success) {
+                skipped++;
+                continue;
+              }
+              const entry = checked.data;
+              const id = entry.correlationId;
+              if (!id) continue;
+              if (entry.outcome === 'intent') {
+                if (CHANGING_ACTIONS.has(entry.action) && Date.parse(entry.time) < before && !intents.has(id)) intents.set(id, entry);
+              } else if (SETTLING_OUTCOMES.has(entry.outcome)) {
+                settled.add(id);
+              }
+            }
+          }
+          if (skipped > 0) report({ kind: 'skipped-lines', file: path.basename(file), count: skipped });
+        }
+      } catch (cause) {
+        throw new AppError('INTERNAL', { cause });
+      }
+      return [...intents.values()].filter((e) => !settled.has(e.correlationId as string)).sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
     },
 
     async purge(now = clock()) {

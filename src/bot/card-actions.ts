@@ -24,6 +24,7 @@ export const CARD_VERBS = [
   'reveal',
   'pick',
   'dialog.close',
+  'reset.check',
 ] as const;
 
 export const cardVerbSchema = z.enum(CARD_VERBS);
@@ -81,6 +82,8 @@ const pickButton = z
   .object({ verb: z.literal('pick'), guid: guidSchema, intent: z.enum(['reset', 'mail']) })
   .strict();
 const dialogCloseButton = z.object({ verb: z.literal('dialog.close'), msteams: msteamsSchema }).strict();
+/** Check again: what became of a password change the directory did not confirm (its audit correlation id). */
+const resetCheckButton = z.object({ verb: z.literal('reset.check'), guid: guidSchema, correlationId: z.string().uuid() }).strict();
 
 const notBothDirections = (d: { after?: unknown; before?: unknown }) => d.after === undefined || d.before === undefined;
 const BOTH_DIRECTIONS = { message: 'after and before together', path: ['before'] };
@@ -95,6 +98,7 @@ const BUTTON_SCHEMAS = {
   reveal: revealButton,
   pick: pickButton,
   'dialog.close': dialogCloseButton,
+  'reset.check': resetCheckButton,
 } as const satisfies Record<CardVerb, z.ZodTypeAny>;
 
 /**
@@ -116,6 +120,7 @@ export const CARD_ACTION_SCHEMAS = {
   reveal: revealButton,
   pick: pickButton,
   'dialog.close': dialogCloseButton,
+  'reset.check': resetCheckButton,
 } as const satisfies Record<CardVerb, z.ZodTypeAny>;
 
 type ActionSchemas = typeof CARD_ACTION_SCHEMAS;

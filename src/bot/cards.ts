@@ -58,6 +58,7 @@ export const CARD_TEMPLATES = [
   'mail-outcome',
   'mail-failed',
   'reset-done',
+  'reset-status',
   'password-dialog',
   'picker',
   'message',
@@ -372,6 +373,50 @@ export function resetDoneCard(lang: Language, options: { person: Person; at: Dat
 }
 
 /**
+ * What became of a password change the directory did not confirm. Never a password.
+ * - `unknown`: no answer came; Check again (`reset.check`) asks the directory.
+ * - `pending` / `unchecked`: not known yet, or the directory could not be asked; Check again.
+ * - `applied` (nobody has seen that password) / `not-applied`: Reset again.
+ */
+export type ResetStatus =
+  | { readonly kind: 'unknown' | 'pending'; readonly person: Person; readonly correlationId: string }
+  | { readonly kind: 'unchecked'; readonly guid: string; readonly correlationId: string; readonly errorText: string }
+  | { readonly kind: 'applied'; readonly person: Person; readonly at: Date | null; readonly nonce: string; readonly timeZone?: string }
+  | { readonly kind: 'not-applied'; readonly person: Person; readonly nonce: string };
+
+export function resetStatusCard(lang: Language, status: ResetStatus): AdaptiveCardAttachment {
+  const t = TEXTS[lang].resetStatus;
+  const name = 'person' in status ? clip(status.person.displayName, MAX_NAME) : '';
+  const check = (guid: string, correlationId: string) => ({ hasCheck: true, check: buttonData('reset.check', { guid, correlationId }) });
+  const reset = (person: Person, nonce: string) => ({ hasReset: true, reset: buttonData('reset', { guid: person.guid, nonce }) });
+  const common = { check: t.check, reset: TEXTS[lang].common.reset, reason: '' };
+  const data = (() => {
+    switch (status.kind) {
+      case 'unknown':
+        return { color: 'Warning', t: { ...common, title: t.unknownTitle, body: fill(t.unknownBody, { name }), note: t.unknownNote }, ...check(status.person.guid, status.correlationId) };
+      case 'pending':
+        return { color: 'Warning', t: { ...common, title: t.pendingTitle, body: fill(t.pendingBody, { name }), note: t.unknownNote }, ...check(status.person.guid, status.correlationId) };
+      case 'unchecked':
+        return {
+          color: 'Attention',
+          hasReason: true,
+          t: { ...common, title: t.uncheckedTitle, body: t.uncheckedBody, note: t.unknownNote, reason: fill(t.reason, { error: clip(status.errorText, MAX_FREE_TEXT) }) },
+          ...check(status.guid, status.correlationId),
+        };
+      case 'applied': {
+        const body = status.at
+          ? fill(t.appliedBody, { name, time: formatDateTime(status.at, lang, status.timeZone ?? DEFAULT_TIME_ZONE) })
+          : fill(t.appliedBodyNoTime, { name });
+        return { color: 'Attention', t: { ...common, title: t.appliedTitle, body, note: t.appliedNote }, ...reset(status.person, status.nonce) };
+      }
+      case 'not-applied':
+        return { color: 'Default', t: { ...common, title: t.notAppliedTitle, body: fill(t.notAppliedBody, { name }), note: t.notAppliedNote }, ...reset(status.person, status.nonce) };
+    }
+  })();
+  return expand('reset-status', { hasReason: false, hasCheck: false, hasReset: false, ...data });
+}
+
+/**
  * The only place a temporary password is shown: a Teams dialog, answered to `task/fetch`, which is
  * not part of the chat history. Returns the whole invoke response body.
  */
@@ -427,7 +472,15 @@ export function helpCard(lang: Language): AdaptiveCardAttachment {
   return expand('help', { t: TEXTS[lang].help });
 }
 
-const OUTCOME_COLORS = { intent: 'Default', success: 'Good', refused: 'Warning', failed: 'Attention' } as const;
+const OUTCOME_COLORS = {
+  intent: 'Default',
+  success: 'Good',
+  refused: 'Warning',
+  failed: 'Attention',
+  unknown: 'Warning',
+  applied: 'Good',
+  'not-applied': 'Default',
+} as const;
 
 export function historyCard(
   lang: Language,

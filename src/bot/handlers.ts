@@ -13,6 +13,7 @@ import { employeeByGuid, employeePage, listEmployees, recentHistory, resolveEmpl
 import { AppError } from '../errors/catalog.js';
 import { fill, type Language } from '../i18n/translations.js';
 import { parseMailAddress } from '../mail/address.js';
+import { checkReset } from '../reset/reconcile.js';
 import { mailPassword, resetPassword } from '../reset/reset-password.js';
 import type { Caller } from './caller.js';
 import type { CardAction } from './card-actions.js';
@@ -21,7 +22,7 @@ import { parseCommand } from './commands.js';
 import { errorCard, tenantsForCaller, type BotDeps, type Card, type TaskResponse } from './context.js';
 import { answerInTime } from './in-time.js';
 import { TEXTS } from './texts.js';
-import { employeeCard, environmentChosenCard, listCard, mailFormCard, mailOutcome, pickerFor } from './views.js';
+import { employeeCard, environmentChosenCard, failureCard, listCard, mailFormCard, mailOutcome, pickerFor, resetCheckCard, unknownInDialog } from './views.js';
 
 export { assertCallerAllowed, type BotDeps, type Card } from './context.js';
 
@@ -174,6 +175,10 @@ export async function handleExecute(deps: BotDeps, caller: Caller, action: CardA
       }
       case 'mail.send':
         return sendMail(deps, caller, action.data, later);
+      case 'reset.check': {
+        const a = await acting(deps, caller);
+        return resetCheckCard(deps, caller, a, await checkReset(a.admin, a.tenant, action.data, deps.core));
+      }
       default:
         throw new AppError('CARD_NOT_VALID');
     }
@@ -193,7 +198,7 @@ async function sendMail(deps: BotDeps, caller: Caller, data: { guid: string; non
   await useConfirmation({ nonces: deps.nonces, audit: deps.core.audit }, caller, a, data.nonce, data.guid, 'mail');
   const run = mailPassword(a.admin, a.tenant, { guid: data.guid }, data.address, data.language, deps.core).then(
     (result) => mailOutcome(deps, caller, a, result),
-    (error: unknown) => errorCard(deps, caller, error),
+    (error: unknown) => failureCard(deps, caller, error),
   );
   const working = () => cards.messageCard(caller.language, { kind: 'info', text: fill(TEXTS[caller.language].chat.working, { name: person.displayName }) });
   return answerInTime(run, deps.answerWithinMs, working, later, deps.log);
@@ -212,21 +217,23 @@ export async function handleTaskFetch(deps: BotDeps, caller: Caller, action: Car
     caller,
     async () => {
       const a = await acting(deps, caller);
-      if (action.verb === 'reset') {
-        await useConfirmation({ nonces: deps.nonces, audit: deps.core.audit }, caller, a, action.data.nonce, action.data.guid, 'reset');
-        const { person, password } = await resetPassword(a.admin, a.tenant, { guid: action.data.guid }, deps.core);
+      if (action.verb !== 'reset' && action.verb !== 'reveal') throw new AppError('CARD_NOT_VALID');
+      // Reveal: after a failed mail no password was kept, so a fresh one is set and shown, once.
+      const reveal = action.verb === 'reveal';
+      await useConfirmation({ nonces: deps.nonces, audit: deps.core.audit }, caller, a, action.data.nonce, action.data.guid, 'reset');
+      let done;
+      try {
+        done = await resetPassword(a.admin, a.tenant, { guid: action.data.guid }, deps.core, reveal ? { replacesFailedMail: true } : {});
+      } catch (error) {
+        return inDialog(await unknownInDialog(deps, caller, error, replaceChatCard));
+      }
+      const { person, password } = done;
+      if (!reveal) {
         await replaceChatCard(cards.resetDoneCard(caller.language, { person, at: new Date(), timeZone: caller.timeZone })).catch((error: unknown) =>
           deps.log.warn({ code: 'CARD_UPDATE_FAILED', cause: String(error) }, 'reset done; the chat card was not updated'),
         );
-        return cards.passwordDialog(caller.language, { person, password });
       }
-      if (action.verb === 'reveal') {
-        // After a failed mail: no password was kept, so a fresh one is set and shown, once.
-        await useConfirmation({ nonces: deps.nonces, audit: deps.core.audit }, caller, a, action.data.nonce, action.data.guid, 'reset');
-        const { person, password } = await resetPassword(a.admin, a.tenant, { guid: action.data.guid }, deps.core, { replacesFailedMail: true });
-        return cards.passwordDialog(caller.language, { person, password });
-      }
-      throw new AppError('CARD_NOT_VALID');
+      return cards.passwordDialog(caller.language, { person, password });
     },
     inDialog,
   );

@@ -10,10 +10,11 @@ import type { Person } from '../directory/directory.js';
 import type { EmployeePage } from '../employees/browse.js';
 import { fill, type Language } from '../i18n/translations.js';
 import { maskMailAddress } from '../mail/address.js';
-import type { MailResult } from '../reset/reset-password.js';
+import type { CheckResult } from '../reset/reconcile.js';
+import { ResetOutcomeUnknownError, type MailResult } from '../reset/reset-password.js';
 import type { Caller } from './caller.js';
 import * as cards from './cards.js';
-import { tenantsForCaller, type BotDeps, type Card } from './context.js';
+import { errorCard, tenantsForCaller, type BotDeps, type Card } from './context.js';
 import { TEXTS } from './texts.js';
 
 export function pickerFor(deps: BotDeps, caller: Caller, session: AdminSession): Card {
@@ -73,3 +74,39 @@ export async function mailOutcome(deps: BotDeps, caller: Caller, a: ActingAdmin,
   return cards.mailFailedCard(caller.language, { ...common, errorText: result.error.userMessage(caller.language), nonce: nonce as string });
 }
 
+
+/** A password change the directory did not confirm: Check again, never "failed". */
+export function outcomeUnknownCard(caller: Caller, error: ResetOutcomeUnknownError): Card {
+  return cards.resetStatusCard(caller.language, { kind: 'unknown', person: error.person, correlationId: error.correlationId });
+}
+
+/** What the admin sees when an action failed: an unconfirmed change keeps its Check again button. */
+export function failureCard(deps: BotDeps, caller: Caller, error: unknown): Card {
+  return error instanceof ResetOutcomeUnknownError ? outcomeUnknownCard(caller, error) : errorCard(deps, caller, error);
+}
+
+/**
+ * A reset from a dialog whose outcome is unknown: the chat card becomes the one with Check again
+ * (a dialog closes, the chat stays), and the dialog says so. Any other error is thrown on.
+ */
+export async function unknownInDialog(deps: BotDeps, caller: Caller, error: unknown, replaceChatCard: (card: Card) => Promise<void>): Promise<Card> {
+  if (!(error instanceof ResetOutcomeUnknownError)) throw error;
+  await replaceChatCard(outcomeUnknownCard(caller, error)).catch((cause: unknown) =>
+    deps.log.warn({ code: 'CARD_UPDATE_FAILED', correlationId: error.correlationId, cause: String(cause) }, 'outcome unknown; the chat card was not updated'),
+  );
+  const t = TEXTS[caller.language].resetStatus;
+  return cards.messageCard(caller.language, { kind: 'warning', text: `${fill(t.unknownBody, { name: error.person.displayName })} ${t.unknownInDialog}` });
+}
+
+/** Check again's answer. Once it is known, Reset again carries a fresh confirmation. */
+export async function resetCheckCard(deps: BotDeps, caller: Caller, a: ActingAdmin, result: CheckResult): Promise<Card> {
+  const lang = caller.language;
+  if (result.status === 'pending') return cards.resetStatusCard(lang, { kind: 'pending', person: result.person, correlationId: result.correlationId });
+  if (result.status === 'unchecked') {
+    return cards.resetStatusCard(lang, { kind: 'unchecked', guid: result.guid, correlationId: result.correlationId, errorText: result.error.userMessage(lang) });
+  }
+  const [nonce] = await issueConfirmations(deps.nonces, caller, a, [result.person.guid], 'reset');
+  return result.status === 'applied'
+    ? cards.resetStatusCard(lang, { kind: 'applied', person: result.person, at: result.at, nonce: nonce as string, timeZone: caller.timeZone })
+    : cards.resetStatusCard(lang, { kind: 'not-applied', person: result.person, nonce: nonce as string });
+}

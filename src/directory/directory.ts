@@ -50,6 +50,22 @@ export interface AdminAccountState {
 }
 
 /**
+ * How far an account's password has come: what reconciliation compares before and after a change
+ * whose outcome was not seen (src/reset/reconcile.ts). Nothing secret.
+ */
+export interface PasswordVersion {
+  /** msDS-KeyVersionNumber: rises by one on every password set (by anyone). */
+  readonly keyVersion: number;
+  /** pwdLastSet as the directory returns it (FILETIME, 100 ns since 1601); '0' while a change is forced. */
+  readonly pwdLastSet: string;
+  /**
+   * When the password was last set (the originating time of unicodePwd in replPropertyMetaData,
+   * whole seconds, the DC's clock), or null when the directory does not let the account read it.
+   */
+  readonly passwordSetAt: Date | null;
+}
+
+/**
  * Where a page starts: after (or before) this person in the order (display name, objectGUID).
  * The directory sorts on display name only; ties are ordered by GUID here, so a cursor names one
  * exact position even when many people share a name.
@@ -91,7 +107,18 @@ export interface DirectoryConnection {
   adminAccount(adminGuid: string, tenant: Tenant): Promise<AdminAccountState | null>;
   /** Throws TARGET_* when the person may not be reset from this environment; returns them as read now. */
   assertResettable(tenant: Tenant, person: Person): Promise<Person>;
-  /** Checks the target again, then sets the password and forces a change at next logon, in one modify. */
+  /**
+   * The account's password version, read by objectGUID anywhere in the domain (an account that has
+   * since left the environment still tells what happened to it); null when there is no such account.
+   * Throws DIRECTORY_ERROR when msDS-KeyVersionNumber cannot be read.
+   */
+  passwordVersion(guid: string): Promise<PasswordVersion | null>;
+  /**
+   * Checks the target again, then sets the password and forces a change at next logon, in one modify.
+   * When the modify was sent but no answer came (timeout, connection lost), throws
+   * DIRECTORY_OUTCOME_UNKNOWN: the change may or may not have been applied. Every other failure
+   * means it was not.
+   */
   setTemporaryPassword(tenant: Tenant, person: Person, password: string): Promise<void>;
 }
 

@@ -29,8 +29,8 @@ import type { Config, Tenant } from '../config/config.js';
 import { AppError } from '../errors/catalog.js';
 import type { Logger } from '../log/logger.js';
 import { DnSyntaxError, isDnWithin, parseDn } from './dn.js';
-import type { AdminAccountState, AdminIdentity, Directory, DirectoryConnection, PageRequest, Person, PersonPage } from './directory.js';
-import { toDirectoryError, toSignInError } from './ldap-errors.js';
+import type { AdminAccountState, AdminIdentity, Directory, DirectoryConnection, PageRequest, PasswordVersion, Person, PersonPage } from './directory.js';
+import { toDirectoryError, toModifyError, toSignInError } from './ldap-errors.js';
 import { refusalFor } from './protection.js';
 import { domainSidOf, guidToBuffer, guidToString, sidToString } from './sid.js';
 
@@ -63,7 +63,11 @@ const PERSON_ATTRIBUTES = [
   'objectClass',
 ];
 const ADMIN_ACCOUNT_ATTRIBUTES = ['userAccountControl', 'msDS-User-Account-Control-Computed', 'accountExpires', 'pwdLastSet'];
-const BINARY_ATTRIBUTES = ['objectGUID', 'objectSid', 'tokenGroups'];
+const BINARY_ATTRIBUTES = ['objectGUID', 'objectSid', 'tokenGroups', 'replPropertyMetaData'];
+/** unicodePwd's attribute id, as replPropertyMetaData names it. */
+const ATTID_UNICODE_PWD = 0x9005a;
+/** Seconds from 1601-01-01 to 1970-01-01. */
+const FILETIME_EPOCH_OFFSET_S = 11_644_473_600n;
 
 /** Employees are people: computers and managed service accounts are `user`s too. */
 const IS_PERSON: Filter[] = [
@@ -165,6 +169,24 @@ export function isAccountExpired(accountExpires: string | undefined, now: Date):
   if (accountExpires === undefined || NEVER_EXPIRES.has(accountExpires) || !/^\d+$/.test(accountExpires)) return false;
   const nowFiletime = (BigInt(now.getTime()) + FILETIME_EPOCH_OFFSET_MS) * 10_000n;
   return BigInt(accountExpires) <= nowFiletime;
+}
+
+/**
+ * When the password was last set, from replPropertyMetaData (REPL_PROPERTY_META_DATA_BLOB version 1:
+ * a 16-byte header with the count at offset 8, then 48-byte records: attid, version, originating
+ * change time in seconds since 1601, invocation id, two USNs). Null when absent or not that shape.
+ */
+export function passwordSetTime(metadata: Buffer | undefined): Date | null {
+  if (!metadata || metadata.length < 16 || metadata.readUInt32LE(0) !== 1) return null;
+  const count = metadata.readUInt32LE(8);
+  if (metadata.length < 16 + count * 48) return null;
+  for (let i = 0; i < count; i++) {
+    const at = 16 + i * 48;
+    if (metadata.readUInt32LE(at) !== ATTID_UNICODE_PWD) continue;
+    const seconds = metadata.readBigUInt64LE(at + 8);
+    return seconds > FILETIME_EPOCH_OFFSET_S ? new Date(Number(seconds - FILETIME_EPOCH_OFFSET_S) * 1000) : null;
+  }
+  return null;
 }
 
 /** The part of a display name whose order every directory agrees on (Samba and Windows collate the rest differently). */
@@ -486,6 +508,28 @@ class LdapConnection implements DirectoryConnection {
     return toPerson(entry);
   }
 
+  async passwordVersion(guid: string): Promise<PasswordVersion | null> {
+    let value: Buffer;
+    try {
+      value = guidToBuffer(guid);
+    } catch {
+      return null;
+    }
+    const found = await this.search(await this.namingContext(), {
+      scope: 'sub',
+      filter: eq('objectGUID', value),
+      attributes: ['msDS-KeyVersionNumber', 'pwdLastSet', 'replPropertyMetaData'],
+      sizeLimit: 2,
+    });
+    const entry = found.length === 1 ? found[0] : undefined;
+    if (!entry) return null;
+    const keyVersion = Number(first(entry, 'msDS-KeyVersionNumber'));
+    if (!Number.isSafeInteger(keyVersion) || keyVersion < 0) {
+      throw new AppError('DIRECTORY_ERROR', { detail: 'msDS-KeyVersionNumber cannot be read' });
+    }
+    return { keyVersion, pwdLastSet: first(entry, 'pwdLastSet') ?? '0', passwordSetAt: passwordSetTime(firstBuffer(entry, 'replPropertyMetaData')) };
+  }
+
   async setTemporaryPassword(tenant: Tenant, person: Person, password: string): Promise<void> {
     if (password === '') throw new AppError('INPUT_INVALID');
     const current = await this.assertResettable(tenant, person);
@@ -499,11 +543,12 @@ class LdapConnection implements DirectoryConnection {
     if (current.status.lockedOut) {
       changes.push(new Change({ operation: 'replace', modification: new Attribute({ type: 'lockoutTime', values: ['0'] }) }));
     }
-    // One modify: the password and the forced change land together or not at all.
+    // One modify: the password and the forced change land together or not at all. Without an
+    // answer, nobody knows which: DIRECTORY_OUTCOME_UNKNOWN, never a failure.
     try {
       await this.client.modify(current.dn, changes);
     } catch (error) {
-      throw toDirectoryError(error);
+      throw toModifyError(error);
     }
   }
 
@@ -614,6 +659,10 @@ export class LdapDirectory implements Directory {
 
   assertResettable(tenant: Tenant, person: Person): Promise<Person> {
     return this.bound((c) => c.assertResettable(tenant, person));
+  }
+
+  passwordVersion(guid: string): Promise<PasswordVersion | null> {
+    return this.bound((c) => c.passwordVersion(guid));
   }
 
   setTemporaryPassword(tenant: Tenant, person: Person, password: string): Promise<void> {

@@ -82,6 +82,20 @@ export function toDirectoryError(error: unknown): AppError {
   return new AppError('DIRECTORY_ERROR', { cause: error });
 }
 
+/**
+ * Maps a failed password modify. An answer from the directory (a result code) means the change was
+ * not applied, and so does ldapts refusing to send on a connection that is already gone. Anything
+ * else came after the request may have left this process (ldapts' "Operation timed out",
+ * "Connection closed before message response was received", "Socket error", a TLS failure
+ * mid-stream): the directory may still apply it, so nobody can say it failed.
+ */
+export function toModifyError(error: unknown): AppError {
+  if (error instanceof AppError || error instanceof ResultCodeError) return toDirectoryError(error);
+  const message = error instanceof Error ? error.message : '';
+  if (/^Socket connection not established/.test(message)) return toDirectoryError(error);
+  return new AppError('DIRECTORY_OUTCOME_UNKNOWN', { cause: error });
+}
+
 /** Maps a failed bind with a person's own credentials. */
 export function toSignInError(error: unknown): AppError {
   if (error instanceof InvalidCredentialsError) {

@@ -41,6 +41,15 @@ export const ERROR_CATALOG = {
     en: 'The directory reported an error.',
     nl: 'De directory meldde een fout.',
   },
+  /**
+   * The password change was sent but the directory did not answer (timeout, connection lost): it may
+   * or may not have been applied. Never reported as failed; reconciliation (src/reset/reconcile.ts)
+   * finds out which, and the audit records `unknown`, then `applied` or `not-applied`.
+   */
+  DIRECTORY_OUTCOME_UNKNOWN: {
+    en: 'The directory did not answer in time: the password may or may not have been changed. Check again.',
+    nl: 'De directory antwoordde niet op tijd: het wachtwoord is misschien wel, misschien niet gewijzigd. Controleer het opnieuw.',
+  },
   AUTH_EMPTY_PASSWORD: {
     en: 'Enter your user name and password.',
     nl: 'Vul uw gebruikersnaam en wachtwoord in.',

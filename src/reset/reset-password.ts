@@ -6,13 +6,18 @@
  * audit the intent → (mail: check the mail server) → reset in the directory → send → audit the
  * outcome. Everything up to the reset runs on one directory connection. The audit must be writable before the directory
  * changes; once it has changed, nothing is lost: a failed mail hands the password back.
+ *
+ * The intent records the target's password version (msDS-KeyVersionNumber, pwdLastSet), read on
+ * that connection just before. A modify sent without an answer is neither success nor failure:
+ * the audit records `unknown`, the caller gets ResetOutcomeUnknownError (no password: nobody sees
+ * it), and reconciliation (reconcile.ts) compares the version to record `applied` or `not-applied`.
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Tenant } from '../config/config.js';
 import type { AuditLog, AuditRecordInput } from '../audit/audit-log.js';
 import { assertStillAdmin } from '../auth/admin-check.js';
-import type { AdminIdentity, Directory, DirectoryConnection, Person } from '../directory/directory.js';
+import type { AdminIdentity, Directory, DirectoryConnection, PasswordVersion, Person } from '../directory/directory.js';
 import { AppError } from '../errors/catalog.js';
 import type { Language } from '../i18n/translations.js';
 import type { Logger } from '../log/logger.js';
@@ -63,6 +68,21 @@ export type MailResult =
       readonly recipient: string;
       readonly error: AppError;
     };
+
+/**
+ * The password change was sent to the directory but no answer came: it may or may not have been
+ * applied. The audit holds `unknown` under `correlationId`; `checkReset` (reconcile.ts) finds out.
+ * The password that was tried is gone: nobody has seen it.
+ */
+export class ResetOutcomeUnknownError extends AppError {
+  constructor(
+    readonly person: Person,
+    readonly correlationId: string,
+    cause: unknown,
+  ) {
+    super('DIRECTORY_OUTCOME_UNKNOWN', { cause });
+  }
+}
 
 /** What an admin may type to name an employee: one line of visible text. */
 export const referenceSchema = z
@@ -150,6 +170,24 @@ async function recordRefusal(action: Action, auditAction: 'reset' | 'mail', refu
   deps.log.warn({ code: refusal.code, correlationId: action.correlationId, environment: action.tenant.key, admin: action.admin.identity.dn, target: action.person?.dn ?? null }, `${auditAction} refused`);
 }
 
+/** The target's password version, for the intent entry; a failure here is audited and nothing changes. */
+async function versionBefore(action: Action, auditAction: 'reset' | 'mail', person: Person, directory: DirectoryConnection, deps: ResetDeps, mail?: { recipient: string; language: Language }) {
+  let version: PasswordVersion | null;
+  try {
+    version = await directory.passwordVersion(person.guid);
+  } catch (error) {
+    const failure = error instanceof AppError ? error : new AppError('INTERNAL', { cause: error });
+    await recordRefusal(action, auditAction, failure, deps, mail);
+    throw failure;
+  }
+  if (!version) {
+    const gone = new AppError('TARGET_OUTSIDE_ENVIRONMENT');
+    await recordRefusal(action, auditAction, gone, deps, mail);
+    throw gone;
+  }
+  return { keyVersion: version.keyVersion, pwdLastSet: version.pwdLastSet };
+}
+
 function newPassword(person: Person, deps: ResetDeps): string {
   return generateTemporaryPassword({
     randomLength: deps.passwordLength,
@@ -163,6 +201,14 @@ async function setInDirectory(action: Action, person: Person, password: string, 
     await directory.setTemporaryPassword(action.tenant, person, password);
   } catch (error) {
     const failure = error instanceof AppError ? error : new AppError('INTERNAL', { cause: error });
+    if (failure.code === 'DIRECTORY_OUTCOME_UNKNOWN') {
+      // Sent, unanswered: maybe applied. Never "failed"; the intent stays open for reconciliation.
+      await deps.audit.record(entry(action, { action: 'reset', outcome: 'unknown', errorCode: failure.code })).catch((auditError: unknown) => {
+        deps.log.error({ code: 'AUDIT_WRITE_FAILED', correlationId: action.correlationId, cause: String(auditError) }, 'unknown reset outcome not audited (the intent is)');
+      });
+      deps.log.warn({ code: failure.code, correlationId: action.correlationId, target: person.dn }, 'the directory did not answer the password change: outcome unknown');
+      throw new ResetOutcomeUnknownError(person, action.correlationId, failure.cause);
+    }
     const outcome = failure.code.startsWith('TARGET_') ? 'refused' : 'failed';
     await deps.audit.record(entry(action, { action: 'reset', outcome, errorCode: failure.code, detail: failure.detail ?? null }));
     deps.log.warn({ code: failure.code, correlationId: action.correlationId, target: person.dn }, 'reset failed in the directory');
@@ -183,8 +229,9 @@ export async function resetPassword(admin: Admin, tenant: Tenant, target: Target
   const action: Action = { admin, tenant, correlationId: randomUUID() };
   return deps.directory.withConnection(async (directory) => {
     const person = await authorize(action, target, 'reset', directory, deps);
+    const version = await versionBefore(action, 'reset', person, directory, deps);
     const note = options.replacesFailedMail ? { detail: 'replaces a password whose mail failed (never seen by anyone)' } : {};
-    await deps.audit.record(entry(action, { action: 'reset', outcome: 'intent', ...note }));
+    await deps.audit.record(entry(action, { action: 'reset', outcome: 'intent', ...version, ...note }));
     const password = newPassword(person, deps);
     await setInDirectory(action, person, password, directory, deps);
     return { person, password };
@@ -206,7 +253,8 @@ export async function mailPassword(
   const mail = { recipient, language };
   const { person, password } = await deps.directory.withConnection(async (directory) => {
     const found = await authorize(action, target, 'mail', directory, deps, mail);
-    await deps.audit.record(entry(action, { action: 'mail', outcome: 'intent', mail }));
+    const version = await versionBefore(action, 'mail', found, directory, deps, mail);
+    await deps.audit.record(entry(action, { action: 'mail', outcome: 'intent', mail, ...version }));
     try {
       await deps.mailer.verify();
     } catch (error) {

@@ -183,6 +183,7 @@ const LOCKED = person({
 });
 const CURSOR: PageCursor = { displayName: 'Joman Mus', guid: GUIDS[1] as string };
 const AT = new Date('2026-03-05T13:05:00Z'); // 14:05 in Amsterdam
+const CORRELATION = '6e3f9a4b-9c7d-4b0e-8d84-3f4a5b6c7d8e';
 
 const AUDIT: AuditEntry[] = [
   {
@@ -269,6 +270,12 @@ function allCards(lang: Language): Record<string, AdaptiveCardAttachment> {
       nonce: REVEAL_NONCE,
     }),
     resetDone: cards.resetDoneCard(lang, { person: JMUS, at: AT }),
+    resetUnknown: cards.resetStatusCard(lang, { kind: 'unknown', person: JMUS, correlationId: CORRELATION }),
+    resetPending: cards.resetStatusCard(lang, { kind: 'pending', person: JMUS, correlationId: CORRELATION }),
+    resetUnchecked: cards.resetStatusCard(lang, { kind: 'unchecked', guid: JMUS.guid, correlationId: CORRELATION, errorText: 'The directory cannot be reached right now.' }),
+    resetApplied: cards.resetStatusCard(lang, { kind: 'applied', person: JMUS, at: AT, nonce: NONCE }),
+    resetAppliedNoTime: cards.resetStatusCard(lang, { kind: 'applied', person: JMUS, at: null, nonce: NONCE }),
+    resetNotApplied: cards.resetStatusCard(lang, { kind: 'not-applied', person: LOCKED, nonce: NONCE }),
     passwordDialog: cards.passwordDialog(lang, { person: JMUS, password: 'Ab3d-Ef4h-Jk5m-Np6q' }).task.value.card,
     picker: cards.pickerCard(lang, { people: [JMUS, INFO, LOCKED], intent: 'mail' }),
     message: cards.messageCard(lang, { text: 'No employee of this environment matches that name.', kind: 'error', reference: 'abc123' }),
@@ -630,6 +637,9 @@ describe('strings from the directory or the admin', () => {
     mailOutcome: cards.mailOutcomeCard('en', { person: p, maskedRecipient: text, at: AT, noticeSent: true }),
     mailFailed: cards.mailFailedCard('en', { person: p, maskedRecipient: text, at: AT, errorText: text, nonce: REVEAL_NONCE }),
     resetDone: cards.resetDoneCard('nl', { person: p, at: AT }),
+    resetUnknown: cards.resetStatusCard('en', { kind: 'unknown', person: p, correlationId: CORRELATION }),
+    resetApplied: cards.resetStatusCard('nl', { kind: 'applied', person: p, at: AT, nonce: NONCE }),
+    resetUnchecked: cards.resetStatusCard('en', { kind: 'unchecked', guid: p.guid, correlationId: CORRELATION, errorText: text }),
     dialog: cards.passwordDialog('en', { person: p, password: text }).task.value.card,
     picker: cards.pickerCard('en', { people: [p, p], intent: 'mail' }),
     message: cards.messageCard('en', { text, kind: 'error', reference: text }),
@@ -679,6 +689,7 @@ describe('parseCardAction', () => {
     reveal: { verb: 'reveal', guid: JMUS.guid, nonce: REVEAL_NONCE, msteams: { type: 'task/fetch' } },
     pick: { verb: 'pick', guid: GUIDS[1], intent: 'mail' },
     'dialog.close': { verb: 'dialog.close' },
+    'reset.check': { verb: 'reset.check', guid: GUIDS[1], correlationId: CORRELATION },
   };
 
   it.each(CARD_VERBS)('accepts %s and returns its data without verb and msteams', (verb) => {

@@ -408,6 +408,35 @@ describe.each(subjects)('state contract: $name', (subject) => {
       expect(ids(await a.audit.recent({}))).toEqual(['2026-03-10T10:00:00Z']);
     });
 
+    it('lists the open intents of directory changes for reconciliation: unsettled, before the given time, earliest per id, oldest first', async () => {
+      const rec = (iso: string, overrides: Partial<AuditRecordInput>) => a.audit.record(entry({ time: new Date(iso), ...overrides }));
+      await rec('2025-12-20T10:00:00Z', { correlationId: 'too-old', outcome: 'intent' }); // two months back: not searched
+      await rec('2026-01-15T10:00:00Z', { correlationId: 'open-reset', outcome: 'intent', keyVersion: 3, pwdLastSet: '134000000000000000' });
+      await rec('2026-01-20T10:00:00Z', { correlationId: 'twice', outcome: 'intent' });
+      await rec('2026-01-21T10:00:00Z', { correlationId: 'twice', outcome: 'intent' });
+      await rec('2026-02-01T10:00:00Z', { correlationId: 'open-mail', action: 'mail', outcome: 'intent' });
+      await rec('2026-02-02T10:00:00Z', { correlationId: 'unknown-answer', outcome: 'intent' });
+      await rec('2026-02-02T10:00:01Z', { correlationId: 'unknown-answer', outcome: 'unknown' }); // leaves it open
+      for (const outcome of ['success', 'refused', 'failed', 'applied', 'not-applied'] as const) {
+        await rec('2026-02-03T10:00:00Z', { correlationId: `settled-${outcome}`, outcome: 'intent' });
+        await rec('2026-02-03T10:00:01Z', { correlationId: `settled-${outcome}`, outcome, action: outcome === 'success' ? 'notice-mail' : 'reset' });
+      }
+      await rec('2026-02-04T10:00:00Z', { correlationId: 'settled-later', outcome: 'intent' });
+      await rec('2026-02-10T11:59:00Z', { correlationId: 'settled-later', outcome: 'success' }); // after olderThan: still settles
+      await rec('2026-02-04T10:00:00Z', { correlationId: 'sign-in', action: 'sign-in', outcome: 'intent' }); // changes nothing in the directory
+      await rec('2026-02-04T10:00:00Z', { outcome: 'intent' }); // no correlation id
+      await rec('2026-02-10T11:00:00Z', { correlationId: 'too-young', outcome: 'intent' });
+
+      const open = await b.audit.openIntents(new Date('2026-02-10T11:00:00Z'));
+      expect(ids(open)).toEqual(['open-reset', 'twice', 'open-mail', 'unknown-answer']);
+      expect(open[0]).toMatchObject({ keyVersion: 3, pwdLastSet: '134000000000000000', outcome: 'intent', action: 'reset' });
+      expect(open[1]?.time).toBe('2026-01-20T10:00:00.000Z'); // the earliest of the two
+      expect(ids(await a.audit.openIntents(new Date('2026-02-10T11:00:00.001Z')))).toContain('too-young');
+
+      await a.audit.record(entry({ correlationId: 'open-reset', outcome: 'applied', keyVersion: 4 }));
+      expect(ids(await b.audit.openIntents(new Date('2026-02-10T11:00:00Z')))).toEqual(['twice', 'open-mail', 'unknown-answer']);
+    });
+
     it('keeps all of 200 concurrent entries from every instance', async () => {
       const recorded = await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).audit.record(entry({ correlationId: `c-${i}` }))));
       const found = await a.audit.recent({ limit: 500 });

@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { auditEntrySchema, type AuditEntry, type AuditLog, type AuditRecordInput } from '../../audit/audit-log.js';
+import { auditEntrySchema, type AuditEntry, type AuditLog } from '../../audit/audit-log.js';
 import { AppError } from '../../errors/catalog.js';
 import type { Logger } from '../../log/logger.js';
 import { nowParam, type Clock, type Db } from './db.js';
@@ -35,10 +35,8 @@ export function createPostgresAuditLog(db: Db, options: { retentionDays: number;
     return found;
   };
 
-  // A variable rather than a returned literal: it carries openIntents (for reconciliation) whether
-  // or not the AuditLog of this build declares it yet.
-  const auditLog = {
-    async record(input: AuditRecordInput): Promise<AuditEntry> {
+  return {
+    async record(input) {
       let entry: AuditEntry;
       try {
         const { time = clock?.() ?? new Date(), ...rest } = input;
@@ -58,7 +56,7 @@ export function createPostgresAuditLog(db: Db, options: { retentionDays: number;
       return entry;
     },
 
-    async recent({ environment, targetSam, limit = 20 }: { environment?: string; targetSam?: string; limit?: number }): Promise<AuditEntry[]> {
+    async recent({ environment, targetSam, limit = 20 }) {
       const wanted = Math.max(0, Math.floor(limit));
       if (wanted === 0) return [];
       const { text, values } = recentQuery({ environment, targetSam, limit: wanted }, nowParam(clock));
@@ -71,12 +69,12 @@ export function createPostgresAuditLog(db: Db, options: { retentionDays: number;
      * correlation id that nothing has settled yet, one per id (the earliest), oldest first; within
      * the window of `recent` (the current and previous UTC month of the log's clock).
      */
-    async openIntents(olderThan: Date): Promise<AuditEntry[]> {
+    async openIntents(olderThan) {
       const { rows } = await db.query<{ entry: unknown }>(OPEN_INTENTS_SQL, [nowParam(clock), olderThan, [...SETTLING]]);
       return checked(rows);
     },
 
-    async purge(now?: Date): Promise<number> {
+    async purge(now) {
       const at = now ?? nowParam(clock);
       let removed = 0;
       for (;;) {
@@ -86,7 +84,6 @@ export function createPostgresAuditLog(db: Db, options: { retentionDays: number;
       }
     },
   };
-  return auditLog;
 }
 
 /** Outcomes that settle an intent (whatever the settling entry's action); `unknown` leaves it open. */

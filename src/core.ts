@@ -57,6 +57,9 @@ export function createCore(config: Config, log: Logger, state: StateStore): Core
       (error: unknown) => log.error({ code: 'RECONCILE_FAILED', cause: String(error) }, 'reconciliation failed; it runs again later'),
     );
   void reconcile();
+  // Intents a crash left just before this start are too young at start: settle them once the grace has passed.
+  const afterGrace = setTimeout(() => void reconcile(), reconcileDeps.reconcileGraceMs + 1000);
+  afterGrace.unref();
   const reconcileTimer = setInterval(() => void reconcile(), RECONCILE_EVERY_MS);
   reconcileTimer.unref();
 
@@ -71,6 +74,7 @@ export function createCore(config: Config, log: Logger, state: StateStore): Core
     runExclusive: (job, work) => state.runExclusive(job, work),
     close() {
       clearInterval(timer);
+      clearTimeout(afterGrace);
       clearInterval(reconcileTimer);
       mailer.close();
     },

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Debian packages that the tests and the local demo need (run as root).
+# Installs the Debian packages that the local demo needs (run as root), and those named as
+# arguments: .ci/run adds what only the tests need (chromium, postgresql).
 # Already-installed packages are skipped, so a second run costs nothing.
 # postgresql: the tests start a PostgreSQL server of their own per run (test/support/global-setup.ts);
 # a system cluster that the install may start on 5432 is never used.
 set -euo pipefail
 
-packages=(samba-ad-dc samba-ad-provision ldb-tools ldap-utils krb5-user openssl postgresql "$@")
+packages=(samba-ad-dc samba-ad-provision ldb-tools ldap-utils krb5-user openssl "$@")
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

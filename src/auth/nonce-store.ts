@@ -10,7 +10,9 @@
  * - Of any number of concurrent consumes of one token (across instances where the store is
  *   shared), exactly one gets 'ok'. A used token answers 'used' until it expires, so a double
  *   click or a Teams retry is told so.
- * - 'unknown': not a token (malformed, never issued, or forgotten after it expired).
+ * - 'unknown': not a token (malformed, never issued, or forgotten after it expired). A store that
+ *   signs its tokens cannot tell a forged token from one presented with another binding: it
+ *   answers 'mismatch' for both. Either way nothing is consumed and the caller refuses.
  */
 import { z } from 'zod';
 

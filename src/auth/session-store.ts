@@ -64,13 +64,13 @@ const sessionFields = {
 const activeIsListed = (s: { tenantKeys: string[]; activeTenantKey: string | null }): boolean =>
   s.activeTenantKey === null || s.tenantKeys.includes(s.activeTenantKey);
 
-/** What start() accepts: unknown keys are dropped, not stored. */
-const newSessionSchema = z
+/** What start() accepts: unknown keys are dropped, not stored. Shared by every SessionStore. */
+export const newSessionSchema = z
   .object({ ...sessionFields, admin: z.object(identityFields) })
   .refine(activeIsListed);
 
-/** What is read from disk: exactly what start() writes. */
-const storedSessionSchema = z
+/** What is read back from storage: exactly what start() writes. Shared by every SessionStore. */
+export const storedSessionSchema = z
   .object({ ...sessionFields, admin: z.object(identityFields).strict(), createdAt: isoTime, expiresAt: isoTime })
   .strict()
   .refine(activeIsListed);

@@ -273,7 +273,7 @@ function postgresBinDir(): string {
   }
   throw new Error(
     `The state tests need PostgreSQL, but ${PG_TOOLS.join(', ')} were not found under ${PG_ROOT}/<version>/bin. ` +
-      'Install the package (scripts/install-system-packages.sh does): apt-get install -y --no-install-recommends postgresql',
+      'Install the package (.ci/run does: scripts/install-system-packages.sh chromium postgresql): apt-get install -y --no-install-recommends postgresql',
   );
 }
 

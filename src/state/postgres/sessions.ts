@@ -4,29 +4,9 @@
  * (a TTL lowered since) counts as expired, a row that does not validate counts as no session.
  * Expired rows are removed when a session starts.
  */
-import { z } from 'zod';
-import type { AdminSession, SessionStore } from '../../auth/session-store.js';
+import { newSessionSchema, storedSessionSchema, type AdminSession, type SessionStore } from '../../auth/session-store.js';
 import { AppError } from '../../errors/catalog.js';
 import { nowParam, type Clock, type Db } from './db.js';
-
-// The same rules as the embedded store's (src/auth/session-store.ts keeps its schemas private).
-const id = z.string().min(1).max(256);
-const identity = z.object({
-  dn: z.string().min(1),
-  guid: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
-  pwdLastSet: z.string().regex(/^-?\d{1,20}$/),
-  upn: z.string().min(1).nullable(),
-  sam: z.string().min(1),
-  displayName: z.string(),
-});
-const sessionFields = { teamsTenantId: id, aadObjectId: id, tenantKeys: z.array(id), activeTenantKey: id.nullable() };
-const activeIsListed = (s: { tenantKeys: string[]; activeTenantKey: string | null }): boolean =>
-  s.activeTenantKey === null || s.tenantKeys.includes(s.activeTenantKey);
-const newSessionSchema = z.object({ ...sessionFields, admin: identity }).refine(activeIsListed);
-const storedSessionSchema = z
-  .object({ ...sessionFields, admin: identity.strict(), createdAt: z.string().datetime(), expiresAt: z.string().datetime() })
-  .strict()
-  .refine(activeIsListed);
 
 interface SessionRow {
   teams_tenant_id: string;

@@ -432,7 +432,7 @@ function isLegacyFile(data: unknown): data is { entries: unknown[] } {
 }
 
 /** Zod messages can quote the rejected value; keep only where and what kind of problem. */
-function withoutValues(error: unknown): unknown {
+export function withoutValues(error: unknown): unknown {
   if (!(error instanceof z.ZodError)) return error;
   const issues = error.issues.map((issue) => {
     const where = issue.path.join('.') || 'entry';

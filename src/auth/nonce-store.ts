@@ -15,6 +15,7 @@
  *   answers 'mismatch' for both. Either way nothing is consumed and the caller refuses.
  */
 import { z } from 'zod';
+import { AppError } from '../errors/catalog.js';
 
 export interface NonceBinding {
   teamsTenantId: string;
@@ -39,6 +40,14 @@ export const nonceBindingSchema = z
 
 /** At most this many tokens per issue() (a list card has up to 20 rows). */
 export const MAX_TOKENS_PER_ISSUE = 100;
+
+/** The bindings of one `issue`, checked; throws INPUT_INVALID for too many or a malformed one. */
+export function parseBindings(bindings: readonly NonceBinding[]): NonceBinding[] {
+  if (bindings.length > MAX_TOKENS_PER_ISSUE) throw new AppError('INPUT_INVALID', { detail: 'too many confirmations' });
+  const parsed = z.array(nonceBindingSchema).safeParse(bindings);
+  if (!parsed.success) throw new AppError('INPUT_INVALID', { detail: 'confirmation binding' });
+  return parsed.data;
+}
 
 export type ConsumeResult = 'ok' | 'used' | 'expired' | 'mismatch' | 'unknown';
 

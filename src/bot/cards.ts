@@ -325,23 +325,18 @@ export function mailFormCard(
   });
 }
 
+/** "The password of {name} … {recipient} … {time}": the sentence both mail outcome cards start with. */
+function mailBody(text: string, person: Person, maskedRecipient: string, at: Date, lang: Language, timeZone: string): string {
+  return fill(text, { name: clip(person.displayName, MAX_NAME), recipient: clip(maskedRecipient, 320), time: formatTime(at, lang, timeZone) });
+}
+
 export function mailOutcomeCard(
   lang: Language,
   options: { person: Person; maskedRecipient: string; at: Date; noticeSent: boolean; timeZone?: string },
 ): AdaptiveCardAttachment {
   const { person, maskedRecipient, at, noticeSent, timeZone = DEFAULT_TIME_ZONE } = options;
   const t = TEXTS[lang].mailOutcome;
-  return expand('mail-outcome', {
-    t: {
-      ...t,
-      body: fill(t.body, {
-        name: clip(person.displayName, MAX_NAME),
-        recipient: clip(maskedRecipient, 320),
-        time: formatTime(at, lang, timeZone),
-      }),
-    },
-    noticeSent,
-  });
+  return expand('mail-outcome', { t: { ...t, body: mailBody(t.body, person, maskedRecipient, at, lang, timeZone) }, noticeSent });
 }
 
 export function mailFailedCard(
@@ -353,11 +348,7 @@ export function mailFailedCard(
   return expand('mail-failed', {
     t: {
       ...t,
-      body: fill(t.body, {
-        name: clip(person.displayName, MAX_NAME),
-        recipient: clip(maskedRecipient, 320),
-        time: formatTime(at, lang, timeZone),
-      }),
+      body: mailBody(t.body, person, maskedRecipient, at, lang, timeZone),
       reason: fill(t.reason, { error: clip(errorText, MAX_FREE_TEXT) }),
     },
     reveal: buttonData('reveal', { guid: person.guid, nonce }),

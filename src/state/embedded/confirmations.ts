@@ -13,7 +13,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { appendFile, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { MAX_TOKENS_PER_ISSUE, nonceBindingSchema, type ConsumeResult, type NonceBinding, type NonceStore } from '../../auth/nonce-store.js';
+import { parseBindings, type ConsumeResult, type NonceBinding, type NonceStore } from '../../auth/nonce-store.js';
 import { AppError } from '../../errors/catalog.js';
 
 const ID_BYTES = 9;
@@ -84,12 +84,10 @@ export async function createSignedConfirmations(options: { dataDir: string; ttlM
   return {
     async issue(bindings) {
       if (bindings.length === 0) return [];
-      if (bindings.length > MAX_TOKENS_PER_ISSUE) throw new AppError('INPUT_INVALID', { detail: 'too many confirmations' });
-      const parsed = z.array(nonceBindingSchema).safeParse(bindings);
-      if (!parsed.success) throw new AppError('INPUT_INVALID', { detail: 'confirmation binding' });
+      const checked = parseBindings(bindings);
       const exp = Buffer.alloc(5);
       exp.writeUIntBE(nowSeconds() + ttlMinutes * 60, 0, 5);
-      return parsed.data.map((binding) => {
+      return checked.map((binding) => {
         const id = randomBytes(ID_BYTES);
         return Buffer.concat([id, exp, mac(id, exp, binding)]).toString('base64url');
       });

@@ -10,8 +10,7 @@
  * the retention in batches, on the index on time.
  */
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
-import { auditEntrySchema, type AuditEntry, type AuditLog } from '../../audit/audit-log.js';
+import { auditEntrySchema, withoutValues, type AuditEntry, type AuditLog } from '../../audit/audit-log.js';
 import { AppError } from '../../errors/catalog.js';
 import type { Logger } from '../../log/logger.js';
 import { nowParam, type Clock, type Db } from './db.js';
@@ -126,12 +125,3 @@ export const PURGE_BATCH_SQL = `DELETE FROM audit_entries WHERE seq IN (
   SELECT seq FROM audit_entries WHERE time < coalesce($1::timestamptz, now()) - $2::float8 * interval '1 millisecond'
   LIMIT ${PURGE_BATCH})`;
 
-/** Zod messages can quote the rejected value; keep only where and what kind of problem. */
-function withoutValues(error: unknown): unknown {
-  if (!(error instanceof z.ZodError)) return error;
-  const issues = error.issues.map((issue) => {
-    const where = issue.path.join('.') || 'entry';
-    return issue.code === 'unrecognized_keys' ? `${where}: unknown key(s) ${issue.keys.join(', ')}` : `${where}: ${issue.code}`;
-  });
-  return new Error(`invalid audit entry: ${issues.join('; ')}`);
-}

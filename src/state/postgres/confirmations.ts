@@ -15,8 +15,7 @@
  * double click or a Teams retry answers 'used'.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { z } from 'zod';
-import { MAX_TOKENS_PER_ISSUE, nonceBindingSchema, type ConsumeResult, type NonceBinding, type NonceStore } from '../../auth/nonce-store.js';
+import { parseBindings, type ConsumeResult, type NonceBinding, type NonceStore } from '../../auth/nonce-store.js';
 import { AppError } from '../../errors/catalog.js';
 import { nowParam, type Clock, type Db } from './db.js';
 
@@ -43,12 +42,10 @@ export function createPostgresConfirmationStore(db: Db, options: { ttlMinutes: n
   return {
     async issue(bindings) {
       if (bindings.length === 0) return [];
-      if (bindings.length > MAX_TOKENS_PER_ISSUE) throw new AppError('INPUT_INVALID', { detail: 'too many confirmations' });
-      const parsed = z.array(nonceBindingSchema).safeParse(bindings);
-      if (!parsed.success) throw new AppError('INPUT_INVALID', { detail: 'confirmation binding' });
+      const checked = parseBindings(bindings);
 
-      const nonces = parsed.data.map(() => randomBytes(16).toString('base64url'));
-      const column = <K extends keyof NonceBinding>(key: K) => parsed.data.map((b) => b[key]);
+      const nonces = checked.map(() => randomBytes(16).toString('base64url'));
+      const column = <K extends keyof NonceBinding>(key: K) => checked.map((b) => b[key]);
       await db.query(
         `WITH now AS (SELECT coalesce($1::timestamptz, now()) AS t),
               pruned AS (DELETE FROM confirmations WHERE expires_at <= (SELECT t FROM now))

@@ -54,8 +54,11 @@ async function fillAudit(dir, entries) {
   const now = new Date();
   const month = now.toISOString().slice(0, 7);
   const lines = [];
+  // Pairs of an intent and its outcome, as every finished reset leaves them (nothing left to reconcile).
+  let correlationId = randomUUID();
   for (let i = 0; i < entries; i++) {
-    const n = i % 45;
+    const n = Math.floor(i / 2) % 45;
+    if (i % 2 === 0) correlationId = randomUUID();
     lines.push(
       JSON.stringify({
         id: randomUUID(),
@@ -63,9 +66,9 @@ async function fillAudit(dir, entries) {
         environment: 'hosting',
         admin: { dn: `CN=Hosting Admin,${HOSTING_OU}`, upn: 'admin@mijnsynergy.nl', teamsId: null },
         target: { dn: `CN=Werknemer ${n},${HOSTING_OU}`, sam: `sbf_emp${n}`, guid: randomUUID() },
-        action: i % 2 ? 'reset' : 'mail',
-        outcome: i % 3 ? 'success' : 'intent',
-        correlationId: randomUUID(),
+        action: 'reset',
+        outcome: i % 2 === 0 ? 'intent' : 'success',
+        correlationId,
       }),
     );
   }
@@ -129,12 +132,18 @@ try {
       const log = createLogger('silent');
       const state = await createState(config, log);
       if (store.name === 'postgres' && entries > 0) {
-        // Filled through the store itself, in batches.
-        for (let i = 0; i < entries; i++) {
-          await state.audit.record({ environment: 'hosting', admin: { dn: 'CN=Bench', upn: null, teamsId: null }, action: 'reset', outcome: 'success', target: { dn: null, sam: `sbf_emp${i % 45}`, guid: null } });
+        // Filled through the store itself, 100 at a time.
+        for (let i = 0; i < entries; i += 100) {
+          await Promise.all(
+            Array.from({ length: Math.min(100, entries - i) }, (_, k) =>
+              state.audit.record({ environment: 'hosting', admin: { dn: 'CN=Bench', upn: null, teamsId: null }, action: 'reset', outcome: 'success', correlationId: randomUUID(), target: { dn: null, sam: `sbf_emp${(i + k) % 45}`, guid: null } }),
+            ),
+          );
         }
       }
       const core = createCore(config, log, state);
+      // Let the start-up jobs (audit purge, reconciliation) finish before anything is timed.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
       const identity = await core.directory.findAdmin('admin@mijnsynergy.nl', config.tenants);
       const admin = { identity, teamsId: null };
       const times = [];

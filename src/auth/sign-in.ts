@@ -64,9 +64,9 @@ export async function signIn(request: SignInRequest, deps: SignInDeps): Promise<
   if (request.login.trim() === '' || request.password === '') throw new AppError('AUTH_EMPTY_PASSWORD');
 
   let identity: AdminIdentity | null = null;
-  const fail = async (reason: string, code: 'AUTH_SIGN_IN_FAILED' | 'SIGN_IN_RATE_LIMITED' = 'AUTH_SIGN_IN_FAILED'): Promise<never> => {
+  const fail = async (reason: string, code: 'AUTH_SIGN_IN_FAILED' | 'SIGN_IN_RATE_LIMITED' = 'AUTH_SIGN_IN_FAILED', limitSpent = code === 'SIGN_IN_RATE_LIMITED'): Promise<never> => {
     // Attempts refused by a spent limit are logged, not audited: they must not grow the audit without bound.
-    if (code !== 'SIGN_IN_RATE_LIMITED') await deps.audit.record({
+    if (!limitSpent) await deps.audit.record({
       environment: null,
       admin: { dn: identity?.dn ?? null, upn: identity?.upn ?? null, teamsId: request.aadObjectId },
       action: 'sign-in',
@@ -92,7 +92,8 @@ export async function signIn(request: SignInRequest, deps: SignInDeps): Promise<
   const reservation = await deps.limiter.reserve(keys);
   if (!reservation.ok) {
     if (reservation.blocked.includes(teamsKey)) return fail('too many attempts from this Teams user', 'SIGN_IN_RATE_LIMITED');
-    return fail('too many attempts on this admin account from this Teams tenant');
+    // The same answer as a wrong password (the name must not be told to be an admin's), not audited.
+    return fail('too many attempts on this admin account from this Teams tenant', 'AUTH_SIGN_IN_FAILED', true);
   }
   if (!identity) {
     // Not bound: unknown, ambiguous, or not an admin of an environment this Teams tenant reaches.

@@ -222,6 +222,8 @@ interface Shared {
   readonly log: Logger | undefined;
   namingContext?: string;
   forestRootSid?: string;
+  /** objectSid of configured groups, by DN (read once; the SID of a group never changes). */
+  readonly groupSids: Map<string, string | null>;
 }
 
 /** One bound service-account connection; everything an action does goes through one of these. */
@@ -444,6 +446,24 @@ class LdapConnection implements DirectoryConnection {
     };
   }
 
+  /** The objectSids of these groups (those that exist), read once per group. */
+  private async sidsOf(groupDns: readonly string[]): Promise<string[]> {
+    const sids = await Promise.all(
+      groupDns.map(async (dn) => {
+        if (!this.shared.groupSids.has(dn)) {
+          const [group] = await this.search(dn, { scope: 'base', attributes: ['objectSid'] }).catch((error: unknown) => {
+            if (error instanceof AppError && error.code === 'DIRECTORY_USER_NOT_FOUND') return [];
+            throw error;
+          });
+          const sid = group && firstBuffer(group, 'objectSid');
+          this.shared.groupSids.set(dn, sid ? sidToString(sid) : null);
+        }
+        return this.shared.groupSids.get(dn) ?? null;
+      }),
+    );
+    return sids.filter((sid): sid is string => sid !== null);
+  }
+
   /** True when the entry is a member (nesting included) of any of the groups. */
   private async inAnyGroup(dn: string, groupDns: readonly string[]): Promise<boolean> {
     if (groupDns.length === 0) return false;
@@ -485,11 +505,18 @@ class LdapConnection implements DirectoryConnection {
     const [tokens] = await this.search(entry.dn, { scope: 'base', attributes: ['tokenGroups'] });
     const groupSids = new Set(tokens ? allBuffers(tokens, 'tokenGroups').map(sidToString) : []);
     if (groupSids.size === 0) throw new AppError('DIRECTORY_ERROR', { detail: 'tokenGroups could not be read' });
-    const [inAdminGroup, inProtectedGroup, forestRootSid] = await Promise.all([
-      this.inAnyGroup(entry.dn, this.shared.tenants.map((t) => t.adminGroupDn)),
-      this.inAnyGroup(entry.dn, [...this.shared.protectedGroupDns, ...tenant.protectedGroupDns]),
+    const adminGroups = this.shared.tenants.map((t) => t.adminGroupDn);
+    const protectedGroups = [...this.shared.protectedGroupDns, ...tenant.protectedGroupDns];
+    // Nested membership by the chain rule, and the primary group (which the chain rule does not see) by tokenGroups.
+    const [nestedAdmin, nestedProtected, forestRootSid, adminSids, protectedSids] = await Promise.all([
+      this.inAnyGroup(entry.dn, adminGroups),
+      this.inAnyGroup(entry.dn, protectedGroups),
       this.forestRootSid(),
+      this.sidsOf(adminGroups),
+      this.sidsOf(protectedGroups),
     ]);
+    const inAdminGroup = nestedAdmin || adminSids.some((g) => groupSids.has(g));
+    const inProtectedGroup = nestedProtected || protectedSids.some((g) => groupSids.has(g));
     const refusal = refusalFor(
       {
         dn: entry.dn,
@@ -587,7 +614,7 @@ export class LdapDirectory implements Directory {
   private readonly shared: Shared;
 
   constructor(options: LdapDirectoryOptions, tenants: readonly Tenant[], extra: { protectedGroupDns?: readonly string[]; log?: Logger } = {}) {
-    this.shared = { options, tenants, protectedGroupDns: extra.protectedGroupDns ?? [], log: extra.log };
+    this.shared = { options, tenants, protectedGroupDns: extra.protectedGroupDns ?? [], log: extra.log, groupSids: new Map() };
   }
 
   private tlsOptions(): ConnectionOptions {

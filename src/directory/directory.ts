@@ -114,7 +114,9 @@ export interface DirectoryConnection {
    */
   passwordVersion(guid: string): Promise<PasswordVersion | null>;
   /**
-   * Checks the target again, then sets the password and forces a change at next logon, in one modify.
+   * Sets the password and forces a change at next logon, in one modify, on `person` as
+   * `assertResettable` returned it on this connection (the caller checks first; nothing but the
+   * audit intent may come between, so that the modify follows its intent at once).
    * When the modify was sent but no answer came (timeout, connection lost), throws
    * DIRECTORY_OUTCOME_UNKNOWN: the change may or may not have been applied. Every other failure
    * means it was not.

@@ -559,7 +559,11 @@ class LdapConnection implements DirectoryConnection {
 
   async setTemporaryPassword(tenant: Tenant, person: Person, password: string): Promise<void> {
     if (password === '') throw new AppError('INPUT_INVALID');
-    const current = await this.assertResettable(tenant, person);
+    // `person` is what assertResettable returned on this connection just before: only the audit
+    // intent sits between, so that the modify follows its intent at once (an intent older than the
+    // reconciliation's grace counts as abandoned). The scope is checked once more, without a round trip.
+    if (!isDnWithin(person.dn, tenant.baseDn)) throw new AppError('TARGET_OUTSIDE_ENVIRONMENT');
+    const current = person;
     const changes = [
       new Change({
         operation: 'replace',

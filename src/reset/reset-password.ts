@@ -3,9 +3,10 @@
  *   resetPassword: set a temporary password and hand it to the admin;
  *   mailPassword:  set one and mail it to the employee (or another address).
  * The order never changes: authorize (the admin re-checked, the target re-read and checked) →
- * audit the intent → (mail: check the mail server) → reset in the directory → send → audit the
- * outcome. Everything up to the reset runs on one directory connection. The audit must be writable before the directory
- * changes; once it has changed, nothing is lost: a failed mail hands the password back.
+ * (mail: check the mail server) → read the password's version and audit the intent → reset in the
+ * directory at once → send → audit the outcome. Everything up to the reset runs on one directory
+ * connection. The audit must be writable before the directory changes; nothing may wait between
+ * the intent and the modify, or reconciliation could settle a change still on its way.
  *
  * The intent records the target's password version (msDS-KeyVersionNumber, pwdLastSet), read on
  * that connection just before. A modify sent without an answer is neither success nor failure:
@@ -253,8 +254,7 @@ export async function mailPassword(
   const mail = { recipient, language };
   const { person, password } = await deps.directory.withConnection(async (directory) => {
     const found = await authorize(action, target, 'mail', directory, deps, mail);
-    const version = await versionBefore(action, 'mail', found, directory, deps, mail);
-    await deps.audit.record(entry(action, { action: 'mail', outcome: 'intent', mail, ...version }));
+    // The mail server is asked before the intent: between the intent and the modify nothing may wait.
     try {
       await deps.mailer.verify();
     } catch (error) {
@@ -263,6 +263,8 @@ export async function mailPassword(
       deps.log.warn({ code: failure.code, correlationId: action.correlationId }, 'mail server not ready: nothing reset');
       throw failure;
     }
+    const version = await versionBefore(action, 'mail', found, directory, deps, mail);
+    await deps.audit.record(entry(action, { action: 'mail', outcome: 'intent', mail, ...version }));
     const temporary = newPassword(found, deps);
     await setInDirectory(action, found, temporary, directory, deps);
     return { person: found, password: temporary };

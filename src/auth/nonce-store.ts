@@ -23,7 +23,8 @@ export interface NonceBinding {
   adminDn: string;
   tenantKey: string;
   targetGuid: string;
-  purpose: 'reset' | 'mail';
+  /** 'reveal': Show password after a failed mail (a fresh reset, audited as replacing the unseen one). */
+  purpose: 'reset' | 'mail' | 'reveal';
 }
 
 /** What `issue` accepts: exactly a NonceBinding, checked before anything is signed or stored. */
@@ -34,7 +35,7 @@ export const nonceBindingSchema = z
     adminDn: z.string().min(1),
     tenantKey: z.string().min(1),
     targetGuid: z.string().min(1),
-    purpose: z.enum(['reset', 'mail']),
+    purpose: z.enum(['reset', 'mail', 'reveal']),
   })
   .strict();
 

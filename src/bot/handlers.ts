@@ -220,7 +220,8 @@ export async function handleTaskFetch(deps: BotDeps, caller: Caller, action: Car
       if (action.verb !== 'reset' && action.verb !== 'reveal') throw new AppError('CARD_NOT_VALID');
       // Reveal: after a failed mail no password was kept, so a fresh one is set and shown, once.
       const reveal = action.verb === 'reveal';
-      await useConfirmation({ nonces: deps.nonces, audit: deps.core.audit }, caller, a, action.data.nonce, action.data.guid, 'reset');
+      // A Show password button has a purpose of its own: a list's Reset button cannot pass for one.
+      await useConfirmation({ nonces: deps.nonces, audit: deps.core.audit }, caller, a, action.data.nonce, action.data.guid, reveal ? 'reveal' : 'reset');
       let done;
       try {
         done = await resetPassword(a.admin, a.tenant, { guid: action.data.guid }, deps.core, reveal ? { replacesFailedMail: true } : {});

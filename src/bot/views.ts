@@ -70,7 +70,7 @@ export async function mailOutcome(deps: BotDeps, caller: Caller, a: ActingAdmin,
   const common = { person: result.person, maskedRecipient: maskMailAddress(result.recipient), at: new Date(), timeZone: caller.timeZone };
   if (result.status === 'mailed') return cards.mailOutcomeCard(caller.language, { ...common, noticeSent: result.noticeSent });
   // The mail failed after the reset: nothing keeps that password; Show password sets a fresh one.
-  const [nonce] = await issueConfirmations(deps.nonces, caller, a, [result.person.guid], 'reset');
+  const [nonce] = await issueConfirmations(deps.nonces, caller, a, [result.person.guid], 'reveal');
   return cards.mailFailedCard(caller.language, { ...common, errorText: result.error.userMessage(caller.language), nonce: nonce as string });
 }
 
@@ -105,7 +105,7 @@ export async function resetCheckCard(deps: BotDeps, caller: Caller, a: ActingAdm
   if (result.status === 'unchecked') {
     return cards.resetStatusCard(lang, { kind: 'unchecked', guid: result.guid, correlationId: result.correlationId, errorText: result.error.userMessage(lang) });
   }
-  const [nonce] = await issueConfirmations(deps.nonces, caller, a, [result.person.guid], 'reset');
+  const [nonce] = await issueConfirmations(deps.nonces, caller, a, [result.person.guid], 'reveal');
   return result.status === 'applied'
     ? cards.resetStatusCard(lang, { kind: 'applied', person: result.person, at: result.at, nonce: nonce as string, timeZone: caller.timeZone })
     : cards.resetStatusCard(lang, { kind: 'not-applied', person: result.person, nonce: nonce as string });

@@ -237,6 +237,11 @@ describe('when the mail fails after the reset', () => {
     expect(await bindResult(HOSTING.jmus.upn, password)).toBe('773');
     const second = dialogCardOf(await admin.taskFetch(reveal.data));
     expect(textOf(second)).toContain('This button has already been used');
+    // A Reset button of an employee card cannot pass for Show password (it would be audited as one).
+    const [employeeCall] = await admin.say('reset jmus');
+    const resetData = button(cardOf(employeeCall!), /^Reset$/).data;
+    const posing = dialogCardOf(await admin.taskFetch({ ...resetData, verb: 'reveal' }));
+    expect(textOf(posing)).toContain('This card is not valid for you');
     // The fresh reset is audited as replacing the unseen one.
     const resets = (await b.h.core.audit.recent({ targetSam: 'sbf_jmus', limit: 10 })).filter((e) => e.action === 'reset' && e.outcome === 'intent');
     expect(resets[0]?.detail).toMatch(/replaces a password whose mail failed/);

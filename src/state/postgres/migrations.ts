@@ -82,6 +82,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_entries_correlation_id ON audit_entries (correlation_id) WHERE correlation_id IS NOT NULL;
     `,
   },
+  {
+    version: 2,
+    name: 'confirmations: purpose reveal',
+    sql: `
+      -- Show password (after a failed mail) confirms with a purpose of its own.
+      ALTER TABLE confirmations DROP CONSTRAINT confirmations_purpose_check;
+      ALTER TABLE confirmations ADD CONSTRAINT confirmations_purpose_check CHECK (purpose IN ('reset', 'mail', 'reveal'));
+    `,
+  },
 ];
 
 const MIGRATION_LOCK = lockKey('migrations', 'schema');

@@ -105,7 +105,7 @@ export async function resetCheckCard(deps: BotDeps, caller: Caller, a: ActingAdm
   if (result.status === 'unchecked') {
     return cards.resetStatusCard(lang, { kind: 'unchecked', guid: result.guid, correlationId: result.correlationId, errorText: result.error.userMessage(lang) });
   }
-  const [nonce] = await issueConfirmations(deps.nonces, caller, a, [result.person.guid], 'reveal');
+  const [nonce] = await issueConfirmations(deps.nonces, caller, a, [result.person.guid], 'reset');
   return result.status === 'applied'
     ? cards.resetStatusCard(lang, { kind: 'applied', person: result.person, at: result.at, nonce: nonce as string, timeZone: caller.timeZone })
     : cards.resetStatusCard(lang, { kind: 'not-applied', person: result.person, nonce: nonce as string });

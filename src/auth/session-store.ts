@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import type { AdminIdentity } from '../directory/directory.js';
 import { AppError } from '../errors/catalog.js';
-import { jsonFile } from '../storage/json-file.js';
+import { jsonFile, keepValid } from '../storage/json-file.js';
 
 export interface AdminSession {
   teamsTenantId: string;
@@ -82,12 +82,7 @@ interface SessionsFile {
 /** Keeps the entries that validate; anything else about the file makes it read as empty. */
 function validateFile(data: unknown): SessionsFile {
   const file = z.object({ sessions: z.array(z.unknown()) }).parse(data);
-  const sessions: AdminSession[] = [];
-  for (const entry of file.sessions) {
-    const parsed = storedSessionSchema.safeParse(entry);
-    if (parsed.success) sessions.push(parsed.data);
-  }
-  return { sessions };
+  return { sessions: keepValid(file.sessions, storedSessionSchema) };
 }
 
 export function createLowdbSessionStore(options: {

@@ -18,7 +18,7 @@
  */
 import { z } from 'zod';
 import { AppError } from '../errors/catalog.js';
-import { jsonFile, type JsonFileChange } from '../storage/json-file.js';
+import { jsonFile, keepValid, type JsonFileChange } from '../storage/json-file.js';
 
 export type Reservation = { readonly ok: true } | { readonly ok: false; readonly blocked: readonly string[] };
 
@@ -41,12 +41,7 @@ const entrySchema = z.object({ key: z.string().min(1), times: z.array(z.string()
 
 function validateFile(data: unknown): FailuresFile {
   const file = z.object({ failures: z.array(z.unknown()) }).parse(data);
-  const failures: FailuresFile['failures'] = [];
-  for (const entry of file.failures) {
-    const parsed = entrySchema.safeParse(entry);
-    if (parsed.success) failures.push(parsed.data);
-  }
-  return { failures };
+  return { failures: keepValid(file.failures, entrySchema) };
 }
 
 export function createLowdbSignInLimiter(options: {

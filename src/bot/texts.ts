@@ -8,18 +8,29 @@
  */
 import { translations } from '../i18n/translations.js';
 
+/** The seed's column names, in both languages: admins know them as the portal showed them. */
+const COLUMNS = { displayName: 'Displayname', domainName: 'Domainname', upn: 'UPN', preWindows: 'Pre-windows' } as const;
+
+/** The commands in the help card: usage and description, in English, then in Dutch. */
+const HELP_COMMANDS: readonly (readonly [string, string, string, string])[] = [
+  ['help', 'Show this overview.', 'help', 'Toon dit overzicht.'],
+  ['list [page]', 'List the employees of your environment, 20 per page.', 'lijst [pagina]', 'Toon de medewerkers van uw omgeving, 20 per pagina.'],
+  ['find <text>', 'Find employees by name, UPN or pre-Windows name.', 'zoek <tekst>', 'Zoek medewerkers op naam, UPN of pre-Windows-naam.'],
+  ['reset <user>', 'Reset a password. You see the temporary password once, in a dialog.', 'reset <gebruiker>', 'Reset een wachtwoord. U ziet het tijdelijke wachtwoord één keer, in een venster.'],
+  ['mail <user> [address] [nl|en]', 'Reset a password and mail the temporary password, to the employee’s address or another one, in Dutch or English.', 'mail <gebruiker> [adres] [nl|en]', 'Reset een wachtwoord en mail het tijdelijke wachtwoord, naar het adres van de medewerker of een ander adres, in het Nederlands of Engels.'],
+  ['signin', 'Sign in with your directory account.', 'aanmelden', 'Meld u aan met uw directory-account.'],
+  ['signout', 'Sign out.', 'afmelden', 'Meld u af.'],
+  ['env [name]', 'Show or switch your environment.', 'omgeving [naam]', 'Toon of wissel uw omgeving.'],
+  ['history [user]', 'Show recent resets and mails, optionally for one employee.', 'geschiedenis [gebruiker]', 'Toon recente resets en mails, eventueel voor één medewerker.'],
+];
+
 const EN = {
   common: {
     reset: 'Reset',
     mailPassword: 'Mail password',
     choose: 'Choose',
     irreversible: 'This process is irreversible.',
-    columns: {
-      displayName: 'Displayname',
-      domainName: 'Domainname',
-      upn: 'UPN',
-      preWindows: 'Pre-windows',
-    },
+    columns: COLUMNS,
     status: {
       disabled: 'disabled',
       lockedOut: 'locked out',
@@ -132,21 +143,7 @@ const EN = {
   help: {
     title: 'What I can do',
     intro: 'Type a command, or use the buttons on the cards.',
-    commands: [
-      { usage: 'help', description: 'Show this overview.' },
-      { usage: 'list [page]', description: 'List the employees of your environment, 20 per page.' },
-      { usage: 'find <text>', description: 'Find employees by name, UPN or pre-Windows name.' },
-      { usage: 'reset <user>', description: 'Reset a password. You see the temporary password once, in a dialog.' },
-      {
-        usage: 'mail <user> [address] [nl|en]',
-        description:
-          'Reset a password and mail the temporary password, to the employee’s address or another one, in Dutch or English.',
-      },
-      { usage: 'signin', description: 'Sign in with your directory account.' },
-      { usage: 'signout', description: 'Sign out.' },
-      { usage: 'env [name]', description: 'Show or switch your environment.' },
-      { usage: 'history [user]', description: 'Show recent resets and mails, optionally for one employee.' },
-    ],
+    commands: HELP_COMMANDS.map(([usage, description]) => ({ usage, description })),
     footer: '<user> is a pre-Windows name (jmus or sbf_jmus), a UPN, an e-mail address or a name.',
   },
   chat: {
@@ -190,12 +187,7 @@ const NL: Texts = {
     mailPassword: 'Wachtwoord mailen',
     choose: 'Kiezen',
     irreversible: 'Dit proces is onomkeerbaar.',
-    columns: {
-      displayName: 'Displayname',
-      domainName: 'Domainname',
-      upn: 'UPN',
-      preWindows: 'Pre-windows',
-    },
+    columns: COLUMNS,
     status: {
       disabled: 'uitgeschakeld',
       lockedOut: 'vergrendeld',
@@ -308,21 +300,7 @@ const NL: Texts = {
   help: {
     title: 'Wat ik kan',
     intro: 'Typ een opdracht, of gebruik de knoppen op de kaarten.',
-    commands: [
-      { usage: 'help', description: 'Toon dit overzicht.' },
-      { usage: 'lijst [pagina]', description: 'Toon de medewerkers van uw omgeving, 20 per pagina.' },
-      { usage: 'zoek <tekst>', description: 'Zoek medewerkers op naam, UPN of pre-Windows-naam.' },
-      { usage: 'reset <gebruiker>', description: 'Reset een wachtwoord. U ziet het tijdelijke wachtwoord één keer, in een venster.' },
-      {
-        usage: 'mail <gebruiker> [adres] [nl|en]',
-        description:
-          'Reset een wachtwoord en mail het tijdelijke wachtwoord, naar het adres van de medewerker of een ander adres, in het Nederlands of Engels.',
-      },
-      { usage: 'aanmelden', description: 'Meld u aan met uw directory-account.' },
-      { usage: 'afmelden', description: 'Meld u af.' },
-      { usage: 'omgeving [naam]', description: 'Toon of wissel uw omgeving.' },
-      { usage: 'geschiedenis [gebruiker]', description: 'Toon recente resets en mails, eventueel voor één medewerker.' },
-    ],
+    commands: HELP_COMMANDS.map(([, , usage, description]) => ({ usage, description })),
     footer:
       '<gebruiker> is een pre-Windows-naam (jmus of sbf_jmus), een UPN, een e-mailadres of een naam. De Engelse opdrachten (list, find, signin, signout, env, history) werken ook.',
   },

@@ -32,7 +32,7 @@ import { DnSyntaxError, isDnWithin, parseDn } from './dn.js';
 import type { AdminAccountState, AdminIdentity, Directory, DirectoryConnection, PageRequest, PasswordVersion, Person, PersonPage } from './directory.js';
 import { toDirectoryError, toModifyError, toSignInError } from './ldap-errors.js';
 import { refusalFor } from './protection.js';
-import { domainSidOf, guidToBuffer, guidToString, sidToString } from './sid.js';
+import { domainSidOf, guidToString, parseGuid, sidToString } from './sid.js';
 
 const UAC_ACCOUNTDISABLE = 0x2;
 const UAC_DONT_EXPIRE_PASSWD = 0x10000;
@@ -374,12 +374,8 @@ class LdapConnection implements DirectoryConnection {
   }
 
   async findPersonByGuid(tenant: Tenant, guid: string): Promise<Person | null> {
-    let value: Buffer;
-    try {
-      value = guidToBuffer(guid);
-    } catch {
-      return null;
-    }
+    const value = parseGuid(guid);
+    if (!value) return null;
     const people = await this.people(tenant, [eq('objectGUID', value)], 2);
     return people.length === 1 ? (people[0] as Person) : null;
   }
@@ -412,12 +408,8 @@ class LdapConnection implements DirectoryConnection {
   }
 
   private async adminEntry(adminGuid: string, tenant: Tenant, attributes: string[]): Promise<Entry | undefined> {
-    let guid: Buffer;
-    try {
-      guid = guidToBuffer(adminGuid);
-    } catch {
-      return undefined;
-    }
+    const guid = parseGuid(adminGuid);
+    if (!guid) return undefined;
     const entries = await this.search(await this.namingContext(), {
       scope: 'sub',
       filter: new AndFilter({ filters: [eq('objectGUID', guid), memberOfChain(tenant.adminGroupDn)] }),
@@ -476,12 +468,8 @@ class LdapConnection implements DirectoryConnection {
    * src/directory/protection.ts decides on, and refuses what must never be reset.
    */
   async assertResettable(tenant: Tenant, person: Person): Promise<Person> {
-    let guid: Buffer;
-    try {
-      guid = guidToBuffer(person.guid);
-    } catch {
-      throw new AppError('TARGET_OUTSIDE_ENVIRONMENT');
-    }
+    const guid = parseGuid(person.guid);
+    if (!guid) throw new AppError('TARGET_OUTSIDE_ENVIRONMENT');
     const found = await this.search(await this.namingContext(), {
       scope: 'sub',
       filter: eq('objectGUID', guid),
@@ -536,12 +524,8 @@ class LdapConnection implements DirectoryConnection {
   }
 
   async passwordVersion(guid: string): Promise<PasswordVersion | null> {
-    let value: Buffer;
-    try {
-      value = guidToBuffer(guid);
-    } catch {
-      return null;
-    }
+    const value = parseGuid(guid);
+    if (!value) return null;
     const found = await this.search(await this.namingContext(), {
       scope: 'sub',
       filter: eq('objectGUID', value),

@@ -25,6 +25,15 @@ export function guidToString(guid: Buffer): string {
   return [hex(0, 4, true), hex(4, 6, true), hex(6, 8, true), hex(8, 10, false), hex(10, 16, false)].join('-');
 }
 
+/** The objectGUID bytes of a GUID text, or undefined when the text is not a GUID (card data is untrusted). */
+export function parseGuid(guid: string): Buffer | undefined {
+  try {
+    return guidToBuffer(guid);
+  } catch {
+    return undefined;
+  }
+}
+
 export function guidToBuffer(guid: string): Buffer {
   const match = /^([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})$/i.exec(guid);
   if (!match) throw new Error('not a GUID');

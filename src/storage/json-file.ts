@@ -8,6 +8,16 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 
+/** The entries of a stored list that `schema` accepts; the others are dropped (read as absent). */
+export function keepValid<T>(entries: readonly unknown[], schema: { safeParse(value: unknown): { success: true; data: T } | { success: false } }): T[] {
+  const kept: T[] = [];
+  for (const entry of entries) {
+    const parsed = schema.safeParse(entry);
+    if (parsed.success) kept.push(parsed.data);
+  }
+  return kept;
+}
+
 /** The file is not JSON, or not what `validate` accepts. Names the file, never its content. */
 export class InvalidJsonFileError extends Error {
   readonly file: string;

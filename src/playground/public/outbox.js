@@ -22,6 +22,8 @@
     if (text !== undefined) node.textContent = text;
     return node;
   }
+  // Loaded first on both pages: the chat (playground.js) makes its nodes with the same helper.
+  window.playgroundElement = element;
 
   function mailItem(mail) {
     const item = element('li', 'mail');

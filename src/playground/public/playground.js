@@ -184,12 +184,8 @@
 
   // ------------------------------------------------------------------ rendering
 
-  function element(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
+  /** A node with a class and text (from outbox.js, which index.html loads first). */
+  const element = window.playgroundElement;
 
   function timeOf(iso) {
     return new Date(iso || Date.now()).toLocaleTimeString(state.locale, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });

@@ -72,18 +72,7 @@ describe('signed confirmations', () => {
     expect((await readFile(join(dir, 'confirmations-used.jsonl'), 'utf8')).trim().split('\n')).toHaveLength(1);
   });
 
-  it.each<[string, Partial<NonceBinding>]>([
-    ['another Teams user', { aadObjectId: 'user-2' }],
-    ['another Teams tenant', { teamsTenantId: 'tenant-b' }],
-    ['another admin', { adminDn: 'CN=Other,OU=Acme,DC=corp,DC=test' }],
-    ['another environment', { tenantKey: 'beta' }],
-    ['another target', { targetGuid: '00000000-0000-0000-0000-000000000000' }],
-    ['another purpose', { purpose: 'mail' }],
-  ])('answers mismatch for %s and does not consume the token', async (_, change) => {
-    const token = await issueOne();
-    expect(await store.consume(token, { ...binding, ...change })).toBe('mismatch');
-    expect(await store.consume(token, binding)).toBe('ok');
-  });
+  // Mismatch per binding field, concurrency and restarts: the contract cases, test/state/contract.test.ts.
 
   it('expires after 10 minutes by default, and honours ttlMinutes', async () => {
     const token = await issueOne();

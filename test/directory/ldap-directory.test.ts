@@ -151,6 +151,15 @@ describe('listing employees', () => {
   });
 });
 
+describe('setting a password', () => {
+  it('refuses an account outside the environment even when handed one directly, without asking the directory', async () => {
+    const [jdoe] = await h.core.directory.resolvePeople(h.acme, 'acme_jdoe');
+    const error = await caught(h.core.directory.setTemporaryPassword(h.hosting, jdoe!, 'Outside-Scope-2026!'));
+    expect(error.code).toBe('TARGET_OUTSIDE_ENVIRONMENT');
+    expect(await bindResult(ACME.jdoe.upn, SEED_PASSWORD)).toBe('ok');
+  });
+});
+
 describe('the connection to the directory', () => {
   it('works over StartTLS', async () => {
     const directory = directoryWith({ LDAP_URL, LDAP_STARTTLS: 'true' });

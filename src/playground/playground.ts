@@ -46,7 +46,6 @@ export type PlaygroundRoutes = ((server: restify.Server) => void) & { close(): v
 
 const PUBLIC_FILES: Readonly<Record<string, string>> = {
   'index.html': 'text/html; charset=utf-8',
-  'outbox.html': 'text/html; charset=utf-8',
   'playground.css': 'text/css; charset=utf-8',
   'playground.js': 'text/javascript; charset=utf-8',
   'outbox.js': 'text/javascript; charset=utf-8',
@@ -185,7 +184,7 @@ export function playgroundRoutes(options: PlaygroundOptions): PlaygroundRoutes {
     const page = (file: string) => local(async (_req, res) => sendFile(res, join(publicDir, file), PUBLIC_FILES[file] ?? 'text/plain'));
     server.get('/playground', page('index.html'));
     server.get('/playground/', page('index.html'));
-    server.get('/playground/outbox', page('outbox.html'));
+    server.get('/playground/outbox', page('index.html'));
 
     server.get(
       '/playground/static/:file',

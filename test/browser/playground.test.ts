@@ -153,6 +153,16 @@ describe('the playground in Chromium', () => {
     expect(await bindResult(HOSTING.jmus.upn, mailed)).toBe('773');
     await shoot(mail, '06-outbox-mail');
     await shoot(page, '07-chat-and-outbox');
+
+    // The outbox page alone: the same mail, and no chat.
+    const alone = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    try {
+      await alone.goto(`${bot.url}/playground/outbox`);
+      await alone.locator('#outbox .mail').filter({ hasText: HOSTING.jmus.mail! }).first().waitFor();
+      expect(await alone.locator('.chat-pane').isVisible()).toBe(false);
+    } finally {
+      await alone.close();
+    }
   });
 
   it('resets into a dialog only, and updates the chat card without the password', async () => {

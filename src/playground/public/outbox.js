@@ -1,5 +1,5 @@
 // The outbox: the mails the local mail catcher caught, newest first, refreshed every 2 seconds.
-// Used beside the chat (index.html) and on its own page (outbox.html).
+// Used beside the chat and, at /playground/outbox, alone (the same index.html, without the chat).
 'use strict';
 
 (() => {

@@ -8,6 +8,11 @@
 'use strict';
 
 (() => {
+  // /playground/outbox is this page showing the outbox alone (outbox.js fills it): no chat starts.
+  if (/\/outbox\/?$/.test(window.location.pathname)) {
+    document.body.classList.add('outbox-page');
+    return;
+  }
   const AC = window.AdaptiveCards;
   const md = window.markdownit({ html: false, linkify: true, breaks: true });
   AC.AdaptiveCard.onProcessMarkdown = (text, result) => {

@@ -25,6 +25,7 @@ export const CARD_VERBS = [
   'pick',
   'dialog.close',
   'reset.check',
+  'unlock',
 ] as const;
 
 export const cardVerbSchema = z.enum(CARD_VERBS);
@@ -78,9 +79,13 @@ const resetButton = z
 const mailFormButton = z.object({ verb: z.literal('mail.form'), guid: guidSchema }).strict();
 const mailSendButton = z.object({ verb: z.literal('mail.send'), guid: guidSchema, nonce: nonceSchema }).strict();
 const revealButton = z.object({ verb: z.literal('reveal'), guid: guidSchema, nonce: nonceSchema, msteams: msteamsSchema }).strict();
+/** What the picked employee is shown for: `status` (and unlock) show the same card as `reset`. */
+export const pickIntentSchema = z.enum(['reset', 'mail', 'status']);
 const pickButton = z
-  .object({ verb: z.literal('pick'), guid: guidSchema, intent: z.enum(['reset', 'mail']) })
+  .object({ verb: z.literal('pick'), guid: guidSchema, intent: pickIntentSchema })
   .strict();
+/** Unlock: Action.Execute with a single-use confirmation of its own purpose. */
+const unlockButton = z.object({ verb: z.literal('unlock'), guid: guidSchema, nonce: nonceSchema }).strict();
 const dialogCloseButton = z.object({ verb: z.literal('dialog.close'), msteams: msteamsSchema }).strict();
 /** Check again: what became of a password change the directory did not confirm (its audit correlation id). */
 const resetCheckButton = z.object({ verb: z.literal('reset.check'), guid: guidSchema, correlationId: z.string().uuid() }).strict();
@@ -99,6 +104,7 @@ const BUTTON_SCHEMAS = {
   pick: pickButton,
   'dialog.close': dialogCloseButton,
   'reset.check': resetCheckButton,
+  unlock: unlockButton,
 } as const satisfies Record<CardVerb, z.ZodTypeAny>;
 
 /**
@@ -121,6 +127,7 @@ export const CARD_ACTION_SCHEMAS = {
   pick: pickButton,
   'dialog.close': dialogCloseButton,
   'reset.check': resetCheckButton,
+  unlock: unlockButton,
 } as const satisfies Record<CardVerb, z.ZodTypeAny>;
 
 type ActionSchemas = typeof CARD_ACTION_SCHEMAS;

@@ -152,7 +152,7 @@ function clip(text: string, max: number): string {
 
 const LOCALES: Record<Language, string> = { nl: 'nl-NL', en: 'en-GB' };
 
-function formatTime(at: Date, lang: Language, timeZone: string): string {
+export function formatTime(at: Date, lang: Language, timeZone: string): string {
   return new Intl.DateTimeFormat(LOCALES[lang], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone }).format(at);
 }
 
@@ -191,6 +191,39 @@ function personRow(person: Person, t: Texts, widths: RowWidths, environmentName?
     `${columns.preWindows}: ${clip(person.sam, widths.sam)}`,
   ].join(' · ');
   return { name: clip(person.displayName, widths.name), hasHint: hint !== '', hint: `  (${hint})`, details };
+}
+
+function formatDate(at: Date, lang: Language, timeZone: string): string {
+  return new Intl.DateTimeFormat(LOCALES[lang], { day: 'numeric', month: 'short', year: 'numeric', timeZone }).format(at);
+}
+
+/**
+ * The account as the directory computes it, as label/value rows: the account (locked out and since
+ * when, disabled, expired), the password (waiting for the employee's own choice after a reset,
+ * expired, when set), and when the account expires. Worded as states, not alarms.
+ */
+export function statusFacts(person: Person, lang: Language, timeZone: string = DEFAULT_TIME_ZONE) {
+  const t = TEXTS[lang].accountStatus;
+  const { status } = person;
+  const when = (at: Date) => formatDateTime(at, lang, timeZone);
+  const account = [
+    status.lockedOut ? (status.lockedSince ? fill(t.lockedSince, { time: when(status.lockedSince) }) : t.locked) : null,
+    status.disabled ? t.disabled : null,
+    status.accountExpired && status.accountExpires ? fill(t.expiredOn, { time: formatDate(status.accountExpires, lang, timeZone) }) : null,
+  ].filter((part): part is string => part !== null);
+  const set = status.passwordLastSet ? formatDate(status.passwordLastSet, lang, timeZone) : null;
+  const password = status.mustChange
+    ? t.waiting
+    : status.passwordExpired
+      ? t.passwordExpired
+      : set === null
+        ? t.notSet
+        : fill(status.passwordNeverExpires ? t.neverExpires : t.setOn, { time: set });
+  return [
+    { label: t.account, value: account.length > 0 ? account.join(', ') : t.active, color: account.length > 0 ? 'Attention' : 'Default' },
+    { label: t.password, value: password, color: status.passwordExpired && !status.mustChange ? 'Attention' : 'Default' },
+    { label: t.expires, value: status.accountExpires ? formatDate(status.accountExpires, lang, timeZone) : t.never, color: 'Default' },
+  ];
 }
 
 /** The seed's four columns for one person, as label/value rows. */
@@ -292,18 +325,31 @@ export function cardBytes(attachment: AdaptiveCardAttachment): number {
 
 export function employeeCard(
   lang: Language,
-  options: { environmentName: string; person: Person; nonce: string },
+  options: { environmentName: string; person: Person; nonce: string; unlockNonce?: string; notice?: string; timeZone?: string },
 ): AdaptiveCardAttachment {
-  const { environmentName, person, nonce } = options;
+  const { environmentName, person, nonce, unlockNonce, timeZone = DEFAULT_TIME_ZONE } = options;
   const texts = TEXTS[lang];
-  const hint = statusHint(person, texts);
+  const notice = clip(options.notice ?? '', MAX_FREE_TEXT);
+  // Unlock only where there is a lock-out to end, and only with its own confirmation.
+  const canUnlock = person.status.lockedOut && unlockNonce !== undefined;
   return expand('employee', {
-    t: { ...texts.employee, irreversible: texts.common.irreversible, reset: texts.common.reset, mailPassword: texts.common.mailPassword },
+    t: {
+      ...texts.employee,
+      irreversible: texts.common.irreversible,
+      reset: texts.common.reset,
+      mailPassword: texts.common.mailPassword,
+      unlock: texts.common.unlock,
+      statusHeading: texts.accountStatus.heading,
+      unlockExplain: texts.accountStatus.unlockExplain,
+    },
     facts: personFacts(person, environmentName, texts),
-    hasHint: hint !== '',
-    hint: fill(texts.common.statusLine, { status: hint }),
+    status: statusFacts(person, lang, timeZone),
+    hasNotice: notice !== '',
+    notice,
+    canUnlock,
     reset: buttonData('reset', { guid: person.guid, nonce }),
     mail: buttonData('mail.form', { guid: person.guid }),
+    unlock: canUnlock ? buttonData('unlock', { guid: person.guid, nonce: unlockNonce }) : {},
   });
 }
 
@@ -423,7 +469,7 @@ export function passwordDialog(lang: Language, options: { person: Person; passwo
 
 export function pickerCard(
   lang: Language,
-  options: { people: readonly Person[]; intent: 'reset' | 'mail' },
+  options: { people: readonly Person[]; intent: 'reset' | 'mail' | 'status' },
 ): AdaptiveCardAttachment {
   const { people, intent } = options;
   const texts = TEXTS[lang];
@@ -432,7 +478,7 @@ export function pickerCard(
   return expand('picker', {
     t: {
       title: t.title,
-      intro: intent === 'reset' ? t.introReset : t.introMail,
+      intro: intent === 'reset' ? t.introReset : intent === 'mail' ? t.introMail : t.introStatus,
       more: fill(t.more, { count: MAX_PICKER_PEOPLE }),
       choose: t.choose,
     },

@@ -9,13 +9,15 @@ export type Command =
   | { readonly name: 'list'; readonly page: number }
   | { readonly name: 'find'; readonly text: string }
   | { readonly name: 'reset'; readonly user: string }
+  | { readonly name: 'status'; readonly user: string }
+  | { readonly name: 'unlock'; readonly user: string }
   | { readonly name: 'mail'; readonly user: string; readonly address?: string; readonly language?: Language }
   | { readonly name: 'signin' }
   | { readonly name: 'signout' }
   | { readonly name: 'env'; readonly environment?: string }
   | { readonly name: 'history'; readonly user?: string }
   | { readonly name: 'unknown'; readonly word: string }
-  | { readonly name: 'incomplete'; readonly command: 'find' | 'reset' | 'mail' };
+  | { readonly name: 'incomplete'; readonly command: 'find' | 'reset' | 'mail' | 'status' | 'unlock' };
 
 const ALIASES: Record<string, Command['name']> = {
   help: 'help',
@@ -28,6 +30,10 @@ const ALIASES: Record<string, Command['name']> = {
   zoek: 'find',
   zoeken: 'find',
   reset: 'reset',
+  status: 'status',
+  unlock: 'unlock',
+  ontgrendel: 'unlock',
+  ontgrendelen: 'unlock',
   mail: 'mail',
   signin: 'signin',
   login: 'signin',
@@ -67,7 +73,9 @@ export function parseCommand(input: string): Command {
     case 'find':
       return tail ? { name, text: tail } : { name: 'incomplete', command: 'find' };
     case 'reset':
-      return tail ? { name, user: tail } : { name: 'incomplete', command: 'reset' };
+    case 'status':
+    case 'unlock':
+      return tail ? { name, user: tail } : { name: 'incomplete', command: name };
     case 'mail': {
       if (rest.length === 0) return { name: 'incomplete', command: 'mail' };
       // mail <user> [address] [nl|en]: the language is the last word when it is one; an address has an @.

@@ -15,6 +15,7 @@ import { fill, type Language } from '../i18n/translations.js';
 import { parseMailAddress } from '../mail/address.js';
 import { checkReset } from '../reset/reconcile.js';
 import { mailPassword, resetPassword } from '../reset/reset-password.js';
+import { unlockAccount } from '../reset/unlock.js';
 import type { Caller } from './caller.js';
 import type { CardAction } from './card-actions.js';
 import * as cards from './cards.js';
@@ -22,7 +23,7 @@ import { parseCommand } from './commands.js';
 import { errorCard, tenantsForCaller, type BotDeps, type Card, type TaskResponse } from './context.js';
 import { answerInTime } from './in-time.js';
 import { TEXTS } from './texts.js';
-import { employeeCard, environmentChosenCard, failureCard, listCard, mailFormCard, mailOutcome, pickerFor, resetCheckCard, unknownInDialog } from './views.js';
+import { employeeCard, environmentChosenCard, failureCard, listCard, mailFormCard, mailOutcome, pickerFor, resetCheckCard, unknownInDialog, unlockedCard } from './views.js';
 
 export { assertCallerAllowed, type BotDeps, type Card } from './context.js';
 
@@ -53,7 +54,7 @@ async function guarded<T>(deps: BotDeps, caller: Caller, work: () => Promise<T>,
 const inChat = (card: Card) => card;
 
 /** One hit acts, several show a picker. */
-async function resolveOne(deps: BotDeps, caller: Caller, a: ActingAdmin, reference: string, intent: 'reset' | 'mail', act: (p: Person) => Promise<Card>): Promise<Card> {
+async function resolveOne(deps: BotDeps, caller: Caller, a: ActingAdmin, reference: string, intent: 'reset' | 'mail' | 'status', act: (p: Person) => Promise<Card>): Promise<Card> {
   const people = await resolveEmployees(deps.core.directory, a, reference);
   return people.length === 1 ? act(people[0] as Person) : cards.pickerCard(caller.language, { people: [...people], intent });
 }
@@ -95,6 +96,12 @@ export async function handleMessage(deps: BotDeps, caller: Caller, text: string)
       case 'reset': {
         const a = await acting(deps, caller);
         return resolveOne(deps, caller, a, command.user, 'reset', (p) => employeeCard(deps, caller, a, p));
+      }
+      case 'status':
+      case 'unlock': {
+        // Both show the card with the account's status; Unlock is a button on it (no command changes anything).
+        const a = await acting(deps, caller);
+        return resolveOne(deps, caller, a, command.user, 'status', (p) => employeeCard(deps, caller, a, p));
       }
       case 'mail': {
         const a = await acting(deps, caller);
@@ -171,10 +178,15 @@ export async function handleExecute(deps: BotDeps, caller: Caller, action: CardA
       case 'pick': {
         const a = await acting(deps, caller);
         const person = await employeeByGuid(directory, a, action.data.guid);
-        return action.data.intent === 'reset' ? employeeCard(deps, caller, a, person) : mailFormCard(deps, caller, a, person);
+        return action.data.intent === 'mail' ? mailFormCard(deps, caller, a, person) : employeeCard(deps, caller, a, person);
       }
       case 'mail.send':
         return sendMail(deps, caller, action.data, later);
+      case 'unlock': {
+        const a = await acting(deps, caller);
+        await useConfirmation({ nonces: deps.nonces, audit: deps.core.audit }, caller, a, action.data.nonce, action.data.guid, 'unlock');
+        return unlockedCard(deps, caller, a, await unlockAccount(a.admin, a.tenant, { guid: action.data.guid }, deps.core));
+      }
       case 'reset.check': {
         const a = await acting(deps, caller);
         return resetCheckCard(deps, caller, a, await checkReset(a.admin, a.tenant, action.data, deps.core));

@@ -12,6 +12,7 @@ import { fill, type Language } from '../i18n/translations.js';
 import { maskMailAddress } from '../mail/address.js';
 import type { CheckResult } from '../reset/reconcile.js';
 import { ResetOutcomeUnknownError, type MailResult } from '../reset/reset-password.js';
+import type { UnlockResult } from '../reset/unlock.js';
 import type { Caller } from './caller.js';
 import * as cards from './cards.js';
 import { errorCard, tenantsForCaller, type BotDeps, type Card } from './context.js';
@@ -37,9 +38,26 @@ export async function listCard(deps: BotDeps, caller: Caller, a: ActingAdmin, pa
   });
 }
 
-export async function employeeCard(deps: BotDeps, caller: Caller, a: ActingAdmin, person: Person): Promise<Card> {
+/** The employee card with the account's status; a locked-out account gets Unlock (its own confirmation). */
+export async function employeeCard(deps: BotDeps, caller: Caller, a: ActingAdmin, person: Person, notice?: string): Promise<Card> {
   const [nonce] = await issueConfirmations(deps.nonces, caller, a, [person.guid], 'reset');
-  return cards.employeeCard(caller.language, { environmentName: a.tenant.name, person, nonce: nonce as string });
+  const [unlockNonce] = person.status.lockedOut ? await issueConfirmations(deps.nonces, caller, a, [person.guid], 'unlock') : [];
+  return cards.employeeCard(caller.language, {
+    environmentName: a.tenant.name,
+    person,
+    nonce: nonce as string,
+    ...(unlockNonce ? { unlockNonce } : {}),
+    ...(notice ? { notice } : {}),
+    timeZone: caller.timeZone,
+  });
+}
+
+/** Unlock's answer: the employee card as it is now, saying what was done. */
+export function unlockedCard(deps: BotDeps, caller: Caller, a: ActingAdmin, result: UnlockResult): Promise<Card> {
+  const t = TEXTS[caller.language].unlock;
+  const name = result.person.displayName;
+  const notice = result.status === 'unlocked' ? fill(t.done, { name, time: cards.formatTime(new Date(), caller.language, caller.timeZone) }) : fill(t.notLocked, { name });
+  return employeeCard(deps, caller, a, result.person, notice);
 }
 
 export interface MailFormInput {

@@ -118,6 +118,10 @@ describe('listing employees', () => {
       mustChange: false,
       passwordNeverExpires: false,
       passwordExpired: false,
+      lockedSince: null,
+      passwordLastSet: expect.any(Date),
+      accountExpires: null,
+      accountExpired: false,
     });
   });
 

@@ -121,7 +121,8 @@ export const CARD_ACTION_SCHEMAS = {
   reset: resetButton,
   'mail.form': mailFormButton,
   'mail.send': mailSendButton
-    .extend({ address: z.string().trim().max(320).default(''), language: z.enum(['nl', 'en']) })
+    // No language chosen arrives as "" or not at all: the form comes back with the field marked.
+    .extend({ address: z.string().trim().max(320).default(''), language: z.union([z.enum(['nl', 'en']), z.literal('')]).default('') })
     .strict(),
   reveal: revealButton,
   pick: pickButton,

@@ -274,9 +274,12 @@ export function employeeListCard(
     previous?: PageCursor;
     next?: PageCursor;
     pageNumber: number;
+    /** A line above the list (e.g. "there is no page 99"). */
+    note?: string;
   },
 ): AdaptiveCardAttachment {
   const { environmentName, people, previous, next, pageNumber } = options;
+  const note = clip(options.note ?? '', MAX_FREE_TEXT);
   if (people.length > MAX_LIST_PEOPLE) {
     throw new RangeError(`a list card shows at most ${MAX_LIST_PEOPLE} people, got ${people.length}`);
   }
@@ -302,6 +305,8 @@ export function employeeListCard(
         mailPassword: texts.common.mailPassword,
       },
       search,
+      hasNote: note !== '',
+      note,
       isEmpty: people.length === 0,
       people: people.map(({ person, nonce }) => ({
         ...personRow(person, texts, widths, environmentName),
@@ -355,7 +360,7 @@ export function employeeCard(
 
 export function mailFormCard(
   lang: Language,
-  options: { environmentName: string; person: Person; address: string; language: Language; nonce: string; error?: string },
+  options: { environmentName: string; person: Person; address: string; language: Language | null; nonce: string; error?: string; languageMissing?: boolean },
 ): AdaptiveCardAttachment {
   const { environmentName, person, language, nonce } = options;
   const texts = TEXTS[lang];
@@ -366,7 +371,8 @@ export function mailFormCard(
     hasError: error !== '',
     error,
     address: clip(options.address, 320),
-    language,
+    language: language ?? '',
+    hasLanguageError: options.languageMissing === true,
     send: buttonData('mail.send', { guid: person.guid, nonce }),
   });
 }
@@ -505,8 +511,10 @@ export function messageCard(
   });
 }
 
-export function helpCard(lang: Language): AdaptiveCardAttachment {
-  return expand('help', { t: TEXTS[lang].help });
+/** The commands; `notice` (e.g. "I did not understand …") comes first. */
+export function helpCard(lang: Language, options: { notice?: string } = {}): AdaptiveCardAttachment {
+  const notice = clip(options.notice ?? '', MAX_FREE_TEXT);
+  return expand('help', { t: TEXTS[lang].help, hasNotice: notice !== '', notice });
 }
 
 const OUTCOME_COLORS = {

@@ -6,7 +6,7 @@ import type { Language } from '../i18n/translations.js';
 
 export type Command =
   | { readonly name: 'help' }
-  | { readonly name: 'list'; readonly page: number }
+  | { readonly name: 'list'; readonly page: number; readonly asked: number }
   | { readonly name: 'find'; readonly text: string }
   | { readonly name: 'reset'; readonly user: string }
   | { readonly name: 'status'; readonly user: string }
@@ -16,7 +16,7 @@ export type Command =
   | { readonly name: 'signout' }
   | { readonly name: 'env'; readonly environment?: string }
   | { readonly name: 'history'; readonly user?: string }
-  | { readonly name: 'unknown'; readonly word: string }
+  | { readonly name: 'unknown'; readonly word: string; readonly text: string }
   | { readonly name: 'incomplete'; readonly command: 'find' | 'reset' | 'mail' | 'status' | 'unlock' };
 
 const ALIASES: Record<string, Command['name']> = {
@@ -68,7 +68,9 @@ export function parseCommand(input: string): Command {
       return { name };
     case 'list': {
       const page = Number.parseInt(rest[0] ?? '1', 10);
-      return { name, page: Number.isFinite(page) && page >= 1 ? Math.min(page, MAX_PAGE) : 1 };
+      const valid = Number.isFinite(page) && page >= 1;
+      // `asked` is what was typed (for "there is no page 99"); no more than MAX_PAGE pages are walked.
+      return { name, page: valid ? Math.min(page, MAX_PAGE) : 1, asked: valid ? Math.min(page, 1_000_000) : 1 };
     }
     case 'find':
       return tail ? { name, text: tail } : { name: 'incomplete', command: 'find' };
@@ -95,6 +97,6 @@ export function parseCommand(input: string): Command {
     case 'history':
       return tail ? { name, user: tail } : { name };
     default:
-      return { name: 'unknown', word: first };
+      return { name: 'unknown', word: first, text: words.join(' ') };
   }
 }

@@ -10,7 +10,7 @@ import { signIn as signInUseCase } from '../auth/sign-in.js';
 import type { Tenant } from '../config/config.js';
 import type { Person } from '../directory/directory.js';
 import { employeeByGuid, employeePage, listEmployees, recentHistory, resolveEmployees } from '../employees/browse.js';
-import { AppError } from '../errors/catalog.js';
+import { AppError, isAppError } from '../errors/catalog.js';
 import { fill, type Language } from '../i18n/translations.js';
 import { parseMailAddress } from '../mail/address.js';
 import { checkReset } from '../reset/reconcile.js';
@@ -23,7 +23,7 @@ import { parseCommand } from './commands.js';
 import { errorCard, tenantsForCaller, type BotDeps, type Card, type TaskResponse } from './context.js';
 import { answerInTime } from './in-time.js';
 import { TEXTS } from './texts.js';
-import { employeeCard, environmentChosenCard, failureCard, listCard, mailFormCard, mailOutcome, pickerFor, resetCheckCard, unknownInDialog, unlockedCard } from './views.js';
+import { employeeCard, environmentChosenCard, failureCard, listCard, mailFormCard, mailOutcome, listPageCard, notFoundCard, pickerFor, resetCheckCard, unknownInDialog, unlockedCard } from './views.js';
 
 export { assertCallerAllowed, type BotDeps, type Card } from './context.js';
 
@@ -53,9 +53,13 @@ async function guarded<T>(deps: BotDeps, caller: Caller, work: () => Promise<T>,
 
 const inChat = (card: Card) => card;
 
-/** One hit acts, several show a picker. */
+/** One hit acts, several show a picker, none says what was typed and how to search. */
 async function resolveOne(deps: BotDeps, caller: Caller, a: ActingAdmin, reference: string, intent: 'reset' | 'mail' | 'status', act: (p: Person) => Promise<Card>): Promise<Card> {
-  const people = await resolveEmployees(deps.core.directory, a, reference);
+  const people = await resolveEmployees(deps.core.directory, a, reference).catch((error: unknown) => {
+    if (isAppError(error, 'DIRECTORY_USER_NOT_FOUND')) return [];
+    throw error;
+  });
+  if (people.length === 0) return notFoundCard(deps, caller, a, reference);
   return people.length === 1 ? act(people[0] as Person) : cards.pickerCard(caller.language, { people: [...people], intent });
 }
 
@@ -86,7 +90,7 @@ export async function handleMessage(deps: BotDeps, caller: Caller, text: string)
       }
       case 'list': {
         const a = await acting(deps, caller);
-        return listCard(deps, caller, a, await employeePage(directory, a, command.page));
+        return listPageCard(deps, caller, a, await employeePage(directory, a, command.page), command.asked);
       }
       case 'find': {
         const a = await acting(deps, caller);
@@ -119,7 +123,7 @@ export async function handleMessage(deps: BotDeps, caller: Caller, text: string)
       case 'unknown':
         // Anything else: the sign-in card without a session, help with one.
         await sessionOf(deps.sessions, caller);
-        return cards.helpCard(caller.language);
+        return cards.helpCard(caller.language, command.word ? { notice: fill(TEXTS[caller.language].chat.notUnderstood, { typed: command.text.slice(0, 100) }) } : {});
     }
   }, inChat);
 }
@@ -197,18 +201,23 @@ export async function handleExecute(deps: BotDeps, caller: Caller, action: CardA
   }, inChat);
 }
 
-async function sendMail(deps: BotDeps, caller: Caller, data: { guid: string; nonce: string; address: string; language: Language }, later: (card: Card) => Promise<void>): Promise<Card> {
+async function sendMail(deps: BotDeps, caller: Caller, data: { guid: string; nonce: string; address: string; language: Language | '' }, later: (card: Card) => Promise<void>): Promise<Card> {
   const a = await acting(deps, caller);
   const person = await employeeByGuid(deps.core.directory, a, data.guid);
+  const language = data.language === '' ? null : data.language;
+  if (language === null) {
+    // Nothing chosen: the form again with the field marked; its confirmation stays unused.
+    return mailFormCard(deps, caller, a, person, { address: data.address.slice(0, 320), language: null, nonce: data.nonce });
+  }
   try {
     parseMailAddress(data.address);
   } catch (error) {
     // The form comes back with the message; its nonce stays valid for the corrected address.
     const message = error instanceof AppError ? error.userMessage(caller.language) : String(error);
-    return mailFormCard(deps, caller, a, person, { address: data.address.slice(0, 320), language: data.language, error: message, nonce: data.nonce });
+    return mailFormCard(deps, caller, a, person, { address: data.address.slice(0, 320), language, error: message, nonce: data.nonce });
   }
   await useConfirmation({ nonces: deps.nonces, audit: deps.core.audit }, caller, a, data.nonce, data.guid, 'mail');
-  const run = mailPassword(a.admin, a.tenant, { guid: data.guid }, data.address, data.language, deps.core).then(
+  const run = mailPassword(a.admin, a.tenant, { guid: data.guid }, data.address, language, deps.core).then(
     (result) => mailOutcome(deps, caller, a, result),
     (error: unknown) => failureCard(deps, caller, error),
   );

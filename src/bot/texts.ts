@@ -110,6 +110,7 @@ const EN = {
     languageLabel: 'Language',
     languageNl: 'NL',
     languageEn: 'EN',
+    languageRequired: 'Choose the language of the mail.',
     submit: 'Reset',
   },
   mailOutcome: {
@@ -179,6 +180,10 @@ const EN = {
     incompleteExamples: { find: 'find mus', reset: 'reset jmus', mail: 'mail jmus', status: 'status jmus', unlock: 'unlock jmus' },
     working: 'Resetting and mailing for {name}…',
     dialogTitle: 'Password Reset',
+    notFound: 'No employee of {environment} matches “{typed}”. To search, type: find {typed}',
+    notUnderstood: 'I did not understand “{typed}”. This is what I can do:',
+    pastLastPage: 'There is no page {asked}: {environment} has {pages} pages of employees. This is the last one.',
+    pastLastPageOne: 'There is no page {asked}: {environment} has one page of employees. This is it.',
   },
   history: {
     title: 'Recent activity in {environment}',
@@ -292,6 +297,7 @@ const NL: Texts = {
     languageLabel: 'Taal',
     languageNl: 'NL',
     languageEn: 'EN',
+    languageRequired: 'Kies de taal van de mail.',
     submit: 'Reset',
   },
   mailOutcome: {
@@ -362,6 +368,10 @@ const NL: Texts = {
     incompleteExamples: { find: 'zoek mus', reset: 'reset jmus', mail: 'mail jmus', status: 'status jmus', unlock: 'ontgrendel jmus' },
     working: 'Bezig met resetten en mailen voor {name}…',
     dialogTitle: 'Wachtwoord resetten',
+    notFound: 'Geen medewerker van {environment} past bij “{typed}”. Om te zoeken typt u: zoek {typed}',
+    notUnderstood: 'Ik begreep “{typed}” niet. Dit kan ik:',
+    pastLastPage: 'Er is geen pagina {asked}: {environment} heeft {pages} pagina’s met medewerkers. Dit is de laatste.',
+    pastLastPageOne: 'Er is geen pagina {asked}: {environment} heeft één pagina met medewerkers. Dit is die pagina.',
   },
   history: {
     title: 'Recente activiteit in {environment}',

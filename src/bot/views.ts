@@ -26,7 +26,7 @@ export function pickerFor(deps: BotDeps, caller: Caller, session: AdminSession):
   });
 }
 
-export async function listCard(deps: BotDeps, caller: Caller, a: ActingAdmin, page: EmployeePage, search?: string): Promise<Card> {
+export async function listCard(deps: BotDeps, caller: Caller, a: ActingAdmin, page: EmployeePage, search?: string, note?: string): Promise<Card> {
   const nonces = await issueConfirmations(deps.nonces, caller, a, page.people.map((p) => p.guid), 'reset');
   return cards.employeeListCard(caller.language, {
     environmentName: a.tenant.name,
@@ -35,6 +35,7 @@ export async function listCard(deps: BotDeps, caller: Caller, a: ActingAdmin, pa
     ...(page.previous ? { previous: page.previous } : {}),
     ...(page.next ? { next: page.next } : {}),
     pageNumber: page.pageNumber,
+    ...(note ? { note } : {}),
   });
 }
 
@@ -62,7 +63,8 @@ export function unlockedCard(deps: BotDeps, caller: Caller, a: ActingAdmin, resu
 
 export interface MailFormInput {
   readonly address?: string | undefined;
-  readonly language?: Language | undefined;
+  /** null: the form was sent without a language, and comes back with that field marked. */
+  readonly language?: Language | null | undefined;
   readonly error?: string;
   /** Kept when the form comes back for a corrected address. */
   readonly nonce?: string;
@@ -74,10 +76,29 @@ export async function mailFormCard(deps: BotDeps, caller: Caller, a: ActingAdmin
     environmentName: a.tenant.name,
     person,
     address: input.address ?? person.mail ?? '',
-    language: input.language ?? a.tenant.language,
+    language: input.language === undefined ? a.tenant.language : input.language,
+    languageMissing: input.language === null,
     nonce: nonce as string,
     ...(input.error ? { error: input.error } : {}),
   });
+}
+
+/**
+ * A typed name that matches nobody: what was typed, and how to search. A typo, not a failure: no
+ * error reference, and logged at info.
+ */
+export function notFoundCard(deps: BotDeps, caller: Caller, a: ActingAdmin, typed: string): Card {
+  deps.log.info({ code: 'DIRECTORY_USER_NOT_FOUND', environment: a.tenant.key, teamsUser: caller.aadObjectId }, 'no employee matches the typed name');
+  const text = fill(TEXTS[caller.language].chat.notFound, { environment: a.tenant.name, typed: typed.slice(0, 100) });
+  return cards.messageCard(caller.language, { kind: 'info', text });
+}
+
+/** `list N` past the end: the last page, saying how many there are. */
+export async function listPageCard(deps: BotDeps, caller: Caller, a: ActingAdmin, page: EmployeePage, asked: number): Promise<Card> {
+  const t = TEXTS[caller.language].chat;
+  const past = asked > page.pageNumber && !page.next;
+  const note = past ? fill(page.pageNumber === 1 ? t.pastLastPageOne : t.pastLastPage, { asked, pages: page.pageNumber, environment: a.tenant.name }) : undefined;
+  return listCard(deps, caller, a, page, undefined, note);
 }
 
 export function environmentChosenCard(caller: Caller, tenant: Tenant): Card {

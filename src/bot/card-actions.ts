@@ -26,6 +26,7 @@ export const CARD_VERBS = [
   'dialog.close',
   'reset.check',
   'unlock',
+  'mail.cancel',
 ] as const;
 
 export const cardVerbSchema = z.enum(CARD_VERBS);
@@ -73,11 +74,27 @@ const listButton = z
     page: pageSchema.optional(),
   })
   .strict();
-const resetButton = z
-  .object({ verb: z.literal('reset'), guid: guidSchema, nonce: nonceSchema, msteams: msteamsSchema })
+/**
+ * The list page a row's button was pressed on, as the request that reads that page again: after the
+ * action the list card comes back with that row changed and every row's buttons working (Teams
+ * replaces a whole card). Absent on buttons of a single employee's card.
+ */
+const listOriginSchema = z
+  .object({
+    search: searchSchema.optional(),
+    after: pageCursorSchema.optional(),
+    before: pageCursorSchema.optional(),
+    page: pageSchema.optional(),
+  })
   .strict();
-const mailFormButton = z.object({ verb: z.literal('mail.form'), guid: guidSchema }).strict();
-const mailSendButton = z.object({ verb: z.literal('mail.send'), guid: guidSchema, nonce: nonceSchema }).strict();
+export type ListOrigin = z.infer<typeof listOriginSchema>;
+const resetButton = z
+  .object({ verb: z.literal('reset'), guid: guidSchema, nonce: nonceSchema, list: listOriginSchema.optional(), msteams: msteamsSchema })
+  .strict();
+const mailFormButton = z.object({ verb: z.literal('mail.form'), guid: guidSchema, list: listOriginSchema.optional() }).strict();
+const mailSendButton = z.object({ verb: z.literal('mail.send'), guid: guidSchema, nonce: nonceSchema, list: listOriginSchema.optional() }).strict();
+/** The mail form's Cancel: back to the card it came from (the list page, or the employee's card). */
+const mailCancelButton = z.object({ verb: z.literal('mail.cancel'), guid: guidSchema, list: listOriginSchema.optional() }).strict();
 const revealButton = z.object({ verb: z.literal('reveal'), guid: guidSchema, nonce: nonceSchema, msteams: msteamsSchema }).strict();
 /** What the picked employee is shown for: `status` (and unlock) show the same card as `reset`. */
 export const pickIntentSchema = z.enum(['reset', 'mail', 'status']);
@@ -105,6 +122,7 @@ const BUTTON_SCHEMAS = {
   'dialog.close': dialogCloseButton,
   'reset.check': resetCheckButton,
   unlock: unlockButton,
+  'mail.cancel': mailCancelButton,
 } as const satisfies Record<CardVerb, z.ZodTypeAny>;
 
 /**
@@ -129,6 +147,7 @@ export const CARD_ACTION_SCHEMAS = {
   'dialog.close': dialogCloseButton,
   'reset.check': resetCheckButton,
   unlock: unlockButton,
+  'mail.cancel': mailCancelButton,
 } as const satisfies Record<CardVerb, z.ZodTypeAny>;
 
 type ActionSchemas = typeof CARD_ACTION_SCHEMAS;

@@ -18,7 +18,7 @@ import type { PageCursor, Person } from '../directory/directory.js';
 import { ERROR_CATALOG } from '../errors/catalog.js';
 import { fill, type Language } from '../i18n/translations.js';
 import { maskMailAddress } from '../mail/address.js';
-import { buttonData } from './card-actions.js';
+import { buttonData, type ListOrigin } from './card-actions.js';
 import { TEXTS, type Texts } from './texts.js';
 
 export const ADAPTIVE_CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
@@ -269,7 +269,10 @@ export function employeeListCard(
   lang: Language,
   options: {
     environmentName: string;
-    people: readonly { person: Person; nonce: string }[];
+    /** `mark`: what the admin did to that employee lately ("reset by you at 10:42"). */
+    people: readonly { person: Person; nonce: string; mark?: string }[];
+    /** The request that reads this page again: row buttons carry it, so the list comes back after an action. */
+    origin?: ListOrigin;
     search?: string;
     previous?: PageCursor;
     next?: PageCursor;
@@ -289,6 +292,7 @@ export function employeeListCard(
   const quoted = `“${search}”`;
   // Paging keeps the search that produced this page, whatever is typed in the box meanwhile.
   const paging = search === '' ? {} : { search };
+  const list = options.origin ? { list: options.origin } : {};
   const build = (widths: RowWidths) =>
     expand('employee-list', {
       t: {
@@ -308,10 +312,12 @@ export function employeeListCard(
       hasNote: note !== '',
       note,
       isEmpty: people.length === 0,
-      people: people.map(({ person, nonce }) => ({
+      people: people.map(({ person, nonce, mark }) => ({
         ...personRow(person, texts, widths, environmentName),
-        reset: buttonData('reset', { guid: person.guid, nonce }),
-        mail: buttonData('mail.form', { guid: person.guid }),
+        hasMark: mark !== undefined,
+        mark: clip(mark ?? '', 200),
+        reset: buttonData('reset', { guid: person.guid, nonce, ...list }),
+        mail: buttonData('mail.form', { guid: person.guid, ...list }),
       })),
       searchAction: buttonData('list', {}),
       hasPrevious: previous !== undefined,
@@ -360,7 +366,17 @@ export function employeeCard(
 
 export function mailFormCard(
   lang: Language,
-  options: { environmentName: string; person: Person; address: string; language: Language | null; nonce: string; error?: string; languageMissing?: boolean },
+  options: {
+    environmentName: string;
+    person: Person;
+    address: string;
+    language: Language | null;
+    nonce: string;
+    error?: string;
+    languageMissing?: boolean;
+    /** The list page the form came from (Cancel and the outcome go back to it). */
+    origin?: ListOrigin;
+  },
 ): AdaptiveCardAttachment {
   const { environmentName, person, language, nonce } = options;
   const texts = TEXTS[lang];
@@ -373,7 +389,8 @@ export function mailFormCard(
     address: clip(options.address, 320),
     language: language ?? '',
     hasLanguageError: options.languageMissing === true,
-    send: buttonData('mail.send', { guid: person.guid, nonce }),
+    send: buttonData('mail.send', { guid: person.guid, nonce, ...(options.origin ? { list: options.origin } : {}) }),
+    cancel: buttonData('mail.cancel', { guid: person.guid, ...(options.origin ? { list: options.origin } : {}) }),
   });
 }
 

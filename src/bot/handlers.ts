@@ -17,13 +17,13 @@ import { checkReset } from '../reset/reconcile.js';
 import { mailPassword, resetPassword } from '../reset/reset-password.js';
 import { unlockAccount } from '../reset/unlock.js';
 import type { Caller } from './caller.js';
-import type { CardAction } from './card-actions.js';
+import type { CardAction, ListOrigin } from './card-actions.js';
 import * as cards from './cards.js';
 import { parseCommand } from './commands.js';
 import { errorCard, tenantsForCaller, type BotDeps, type Card, type TaskResponse } from './context.js';
 import { answerInTime } from './in-time.js';
 import { TEXTS } from './texts.js';
-import { employeeCard, environmentChosenCard, failureCard, listCard, mailFormCard, mailOutcome, listPageCard, notFoundCard, pickerFor, resetCheckCard, unknownInDialog, unlockedCard } from './views.js';
+import { employeeCard, environmentChosenCard, failureCard, listCard, mailFormCard, mailOutcome, listAgain, listPageCard, notFoundCard, pickerFor, resetCheckCard, unknownInDialog, unlockedCard } from './views.js';
 
 export { assertCallerAllowed, type BotDeps, type Card } from './context.js';
 
@@ -177,7 +177,13 @@ export async function handleExecute(deps: BotDeps, caller: Caller, action: CardA
       }
       case 'mail.form': {
         const a = await acting(deps, caller);
-        return mailFormCard(deps, caller, a, await employeeByGuid(directory, a, action.data.guid));
+        return mailFormCard(deps, caller, a, await employeeByGuid(directory, a, action.data.guid), { origin: action.data.list });
+      }
+      case 'mail.cancel': {
+        // Back to the card the form came from: the list page, or the employee's card.
+        const a = await acting(deps, caller);
+        if (action.data.list) return listAgain(deps, caller, a, action.data.list);
+        return employeeCard(deps, caller, a, await employeeByGuid(directory, a, action.data.guid));
       }
       case 'pick': {
         const a = await acting(deps, caller);
@@ -201,24 +207,25 @@ export async function handleExecute(deps: BotDeps, caller: Caller, action: CardA
   }, inChat);
 }
 
-async function sendMail(deps: BotDeps, caller: Caller, data: { guid: string; nonce: string; address: string; language: Language | '' }, later: (card: Card) => Promise<void>): Promise<Card> {
+async function sendMail(deps: BotDeps, caller: Caller, data: { guid: string; nonce: string; address: string; language: Language | ''; list?: ListOrigin | undefined }, later: (card: Card) => Promise<void>): Promise<Card> {
   const a = await acting(deps, caller);
   const person = await employeeByGuid(deps.core.directory, a, data.guid);
   const language = data.language === '' ? null : data.language;
   if (language === null) {
     // Nothing chosen: the form again with the field marked; its confirmation stays unused.
-    return mailFormCard(deps, caller, a, person, { address: data.address.slice(0, 320), language: null, nonce: data.nonce });
+    return mailFormCard(deps, caller, a, person, { address: data.address.slice(0, 320), language: null, nonce: data.nonce, origin: data.list });
   }
   try {
     parseMailAddress(data.address);
   } catch (error) {
     // The form comes back with the message; its nonce stays valid for the corrected address.
     const message = error instanceof AppError ? error.userMessage(caller.language) : String(error);
-    return mailFormCard(deps, caller, a, person, { address: data.address.slice(0, 320), language, error: message, nonce: data.nonce });
+    return mailFormCard(deps, caller, a, person, { address: data.address.slice(0, 320), language, error: message, nonce: data.nonce, origin: data.list });
   }
   await useConfirmation({ nonces: deps.nonces, audit: deps.core.audit }, caller, a, data.nonce, data.guid, 'mail');
   const run = mailPassword(a.admin, a.tenant, { guid: data.guid }, data.address, language, deps.core).then(
-    (result) => mailOutcome(deps, caller, a, result),
+    // From a list, the list comes back with that row marked; a failed mail keeps its own card (Show password).
+    (result) => (result.status === 'mailed' && data.list ? listAgain(deps, caller, a, data.list) : mailOutcome(deps, caller, a, result)),
     (error: unknown) => failureCard(deps, caller, error),
   );
   const working = () => cards.messageCard(caller.language, { kind: 'info', text: fill(TEXTS[caller.language].chat.working, { name: person.displayName }) });
@@ -251,7 +258,10 @@ export async function handleTaskFetch(deps: BotDeps, caller: Caller, action: Car
       }
       const { person, password } = done;
       if (!reveal) {
-        await replaceChatCard(cards.resetDoneCard(caller.language, { person, at: new Date(), timeZone: caller.timeZone })).catch((error: unknown) =>
+        // From a list, the list stays (that row marked); from an employee's card, "reset by you at 10:42".
+        const list = action.verb === 'reset' ? action.data.list : undefined;
+        const done = list ? listAgain(deps, caller, a, list) : Promise.resolve(cards.resetDoneCard(caller.language, { person, at: new Date(), timeZone: caller.timeZone }));
+        await done.then(replaceChatCard).catch((error: unknown) =>
           deps.log.warn({ code: 'CARD_UPDATE_FAILED', cause: String(error) }, 'reset done; the chat card was not updated'),
         );
       }

@@ -94,6 +94,9 @@ const EN = {
     next: 'Next',
     empty: 'No employees found.',
     emptySearch: 'No employees match {search}.',
+    markReset: 'reset by you at {time}',
+    markMail: 'password mailed by you at {time} to {recipient}',
+    markUnlock: 'unlocked by you at {time}',
   },
   employee: {
     title: 'Reset password',
@@ -112,6 +115,7 @@ const EN = {
     languageEn: 'EN',
     languageRequired: 'Choose the language of the mail.',
     submit: 'Reset',
+    cancel: 'Cancel',
   },
   mailOutcome: {
     title: 'Password mailed',
@@ -281,6 +285,9 @@ const NL: Texts = {
     next: 'Volgende',
     empty: 'Geen medewerkers gevonden.',
     emptySearch: 'Geen medewerkers gevonden voor {search}.',
+    markReset: 'om {time} door u gereset',
+    markMail: 'wachtwoord om {time} door u gemaild naar {recipient}',
+    markUnlock: 'om {time} door u ontgrendeld',
   },
   employee: {
     title: 'Wachtwoord resetten',
@@ -299,6 +306,7 @@ const NL: Texts = {
     languageEn: 'EN',
     languageRequired: 'Kies de taal van de mail.',
     submit: 'Reset',
+    cancel: 'Annuleren',
   },
   mailOutcome: {
     title: 'Wachtwoord gemaild',

@@ -7,13 +7,14 @@ import { issueConfirmations } from '../auth/confirmations.js';
 import type { AdminSession } from '../auth/session-store.js';
 import type { Tenant } from '../config/config.js';
 import type { Person } from '../directory/directory.js';
-import type { EmployeePage } from '../employees/browse.js';
+import { listEmployees, recentActionsBy, type EmployeePage, type RecentAction } from '../employees/browse.js';
 import { fill, type Language } from '../i18n/translations.js';
 import { maskMailAddress } from '../mail/address.js';
 import type { CheckResult } from '../reset/reconcile.js';
 import { ResetOutcomeUnknownError, type MailResult } from '../reset/reset-password.js';
 import type { UnlockResult } from '../reset/unlock.js';
 import type { Caller } from './caller.js';
+import type { ListOrigin } from './card-actions.js';
 import * as cards from './cards.js';
 import { errorCard, tenantsForCaller, type BotDeps, type Card } from './context.js';
 import { TEXTS } from './texts.js';
@@ -27,16 +28,36 @@ export function pickerFor(deps: BotDeps, caller: Caller, session: AdminSession):
 }
 
 export async function listCard(deps: BotDeps, caller: Caller, a: ActingAdmin, page: EmployeePage, search?: string, note?: string): Promise<Card> {
-  const nonces = await issueConfirmations(deps.nonces, caller, a, page.people.map((p) => p.guid), 'reset');
+  const guids = page.people.map((p) => p.guid);
+  const [nonces, recent] = await Promise.all([issueConfirmations(deps.nonces, caller, a, guids, 'reset'), recentActionsBy(deps.core.audit, a, guids)]);
   return cards.employeeListCard(caller.language, {
     environmentName: a.tenant.name,
-    people: page.people.map((person, i) => ({ person, nonce: nonces[i] as string })),
+    people: page.people.map((person, i) => {
+      const mark = markOf(caller, recent.get(person.guid));
+      return { person, nonce: nonces[i] as string, ...(mark ? { mark } : {}) };
+    }),
+    origin: page.origin,
     ...(search ? { search } : {}),
     ...(page.previous ? { previous: page.previous } : {}),
     ...(page.next ? { next: page.next } : {}),
     pageNumber: page.pageNumber,
     ...(note ? { note } : {}),
   });
+}
+
+/** "reset by you at 10:42", "password mailed by you at 10:42 to jo…@…", "unlocked by you at 10:42". */
+function markOf(caller: Caller, recent: RecentAction | undefined): string | undefined {
+  if (!recent) return undefined;
+  const t = TEXTS[caller.language].employeeList;
+  const time = cards.formatTime(recent.at, caller.language, caller.timeZone);
+  if (recent.action === 'mail') return fill(t.markMail, { time, recipient: maskMailAddress(recent.recipient ?? '') });
+  return fill(recent.action === 'unlock' ? t.markUnlock : t.markReset, { time });
+}
+
+/** The list page a row's button was pressed on, read again: that row marked, every row's buttons fresh. */
+export async function listAgain(deps: BotDeps, caller: Caller, a: ActingAdmin, origin: ListOrigin): Promise<Card> {
+  const page = await listEmployees(deps.core.directory, a, origin);
+  return listCard(deps, caller, a, page, origin.search);
 }
 
 /** The employee card with the account's status; a locked-out account gets Unlock (its own confirmation). */
@@ -68,6 +89,8 @@ export interface MailFormInput {
   readonly error?: string;
   /** Kept when the form comes back for a corrected address. */
   readonly nonce?: string;
+  /** The list page the form came from. */
+  readonly origin?: ListOrigin | undefined;
 }
 
 export async function mailFormCard(deps: BotDeps, caller: Caller, a: ActingAdmin, person: Person, input: MailFormInput = {}): Promise<Card> {
@@ -78,6 +101,7 @@ export async function mailFormCard(deps: BotDeps, caller: Caller, a: ActingAdmin
     address: input.address ?? person.mail ?? '',
     language: input.language === undefined ? a.tenant.language : input.language,
     languageMissing: input.language === null,
+    ...(input.origin ? { origin: input.origin } : {}),
     nonce: nonce as string,
     ...(input.error ? { error: input.error } : {}),
   });

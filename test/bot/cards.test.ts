@@ -691,6 +691,7 @@ describe('parseCardAction', () => {
     'dialog.close': { verb: 'dialog.close' },
     'reset.check': { verb: 'reset.check', guid: GUIDS[1], correlationId: CORRELATION },
     unlock: { verb: 'unlock', guid: GUIDS[1], nonce: NONCE },
+    'mail.cancel': { verb: 'mail.cancel', guid: GUIDS[1], list: { search: 'mus', after: CURSOR, page: 2 } },
   };
 
   it.each(CARD_VERBS)('accepts %s and returns its data without verb and msteams', (verb) => {
@@ -756,7 +757,9 @@ describe('parseCardAction', () => {
   it('reads an input left empty (absent or "") as ""', () => {
     expect(parseCardAction({ verb: 'signin' })).toEqual({ verb: 'signin', data: { login: '', password: '' } });
     expect(parseCardAction({ verb: 'mail.send', guid: GUIDS[1], nonce: NONCE, language: 'nl' })?.data).toMatchObject({ address: '' });
-    expect(parseCardAction({ verb: 'mail.send', guid: GUIDS[1], nonce: NONCE, address: 'x@y.nl' })).toBeNull(); // no language
+    // No language chosen reads as "": the bot shows the form again with that field marked.
+    expect(parseCardAction({ verb: 'mail.send', guid: GUIDS[1], nonce: NONCE, address: 'x@y.nl' })?.data).toMatchObject({ language: '' });
+    expect(parseCardAction({ verb: 'mail.send', guid: GUIDS[1], nonce: NONCE, address: 'x@y.nl', language: 'de' })).toBeNull();
   });
 
   it('buttonData refuses to build a button the bot would refuse, without echoing the value', () => {

@@ -4,9 +4,8 @@
  * within TEMP_PASSWORD_MAX_MINUTES (here 1) and was replaced by one nobody knows.
  * The bot runs for real (HTTP endpoint, the test DC, the follow-up timer every second).
  */
-import { Attribute, Change } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asDomainAdmin, bindResult, restoreSeedPassword } from '../support/directory.js';
+import { asDomainAdmin, bindResult, changeOwnPassword, restoreSeedPassword } from '../support/directory.js';
 import { HOSTING, SEED_PASSWORD } from '../support/fixtures.js';
 import { everythingUnder, HOSTING_TEAMS_TENANT } from '../support/harness.js';
 import { startBotHarness, type BotHarness } from '../support/bot-harness.js';
@@ -55,16 +54,6 @@ function toldLater(admin: TeamsUser, text: RegExp, timeoutMs: number): Promise<C
   return b.connector.waitFor((c) => c.method === 'POST' && c.conversationId === admin.conversationId && text.test(textOf(cardOf(c))), timeoutMs);
 }
 
-/** The employee's own password change (old one given), as at a Windows sign-in or the portal. */
-async function employeeChanges(dn: string, from: string, to: string): Promise<void> {
-  await asDomainAdmin((c) =>
-    c.modify(dn, [
-      new Change({ operation: 'delete', modification: new Attribute({ type: 'unicodePwd', values: [Buffer.from(`"${from}"`, 'utf16le')] }) }),
-      new Change({ operation: 'add', modification: new Attribute({ type: 'unicodePwd', values: [Buffer.from(`"${to}"`, 'utf16le')] }) }),
-    ]),
-  );
-}
-
 describe('the follow-up of a temporary password', () => {
   it('tells the admin when the employee has chosen a password, and replaces one left unused for a minute', { timeout: 150_000 }, async () => {
     const english = await signedIn('en-US');
@@ -77,7 +66,7 @@ describe('the follow-up of a temporary password', () => {
     expect(await bindResult(HOSTING.bjansen.upn, forBert)).toBe('773');
 
     // Joman Mus chooses his own password with the temporary one: his admin is told, in English.
-    await employeeChanges(HOSTING.jmus.dn, forJmus, chosenPassword);
+    await changeOwnPassword(HOSTING.jmus.dn, forJmus, chosenPassword);
     const chosen = await toldLater(english, /Joman Mus has chosen a new password/, 30_000);
     expect(chosen.method).toBe('POST'); // a new message, not an update of a card
     const [chosenEntry] = await b.h.core.audit.recent({ targetSam: 'sbf_jmus', limit: 1 });

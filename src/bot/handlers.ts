@@ -54,7 +54,7 @@ const inChat = (card: Card) => card;
 
 /** One hit acts, several show a picker. */
 async function resolveOne(deps: BotDeps, caller: Caller, a: ActingAdmin, reference: string, intent: 'reset' | 'mail', act: (p: Person) => Promise<Card>): Promise<Card> {
-  const people = await resolveEmployees(deps.core.directory, a, reference);
+  const people = await resolveEmployees(deps.core, a, reference);
   return people.length === 1 ? act(people[0] as Person) : cards.pickerCard(caller.language, { people: [...people], intent });
 }
 
@@ -67,7 +67,6 @@ async function chooseEnvironment(deps: BotDeps, caller: Caller, session: AdminSe
 
 export async function handleMessage(deps: BotDeps, caller: Caller, text: string): Promise<Card> {
   const command = parseCommand(text);
-  const directory = deps.core.directory;
   return guarded(deps, caller, async () => {
     switch (command.name) {
       case 'help':
@@ -85,12 +84,12 @@ export async function handleMessage(deps: BotDeps, caller: Caller, text: string)
       }
       case 'list': {
         const a = await acting(deps, caller);
-        return listCard(deps, caller, a, await employeePage(directory, a, command.page));
+        return listCard(deps, caller, a, await employeePage(deps.core, a, command.page));
       }
       case 'find': {
         const a = await acting(deps, caller);
         const search = command.text.slice(0, 100);
-        return listCard(deps, caller, a, await listEmployees(directory, a, { search }), search);
+        return listCard(deps, caller, a, await listEmployees(deps.core, a, { search }), search);
       }
       case 'reset': {
         const a = await acting(deps, caller);
@@ -102,7 +101,7 @@ export async function handleMessage(deps: BotDeps, caller: Caller, text: string)
       }
       case 'history': {
         const a = await acting(deps, caller);
-        const entries = await recentHistory({ directory, audit: deps.core.audit }, a, command.user);
+        const entries = await recentHistory(deps.core, a, command.user);
         return cards.historyCard(caller.language, { environmentName: a.tenant.name, entries, timeZone: caller.timeZone });
       }
       case 'incomplete': {
@@ -162,7 +161,7 @@ export async function handleExecute(deps: BotDeps, caller: Caller, action: CardA
         const a = await acting(deps, caller);
         const search = action.data.search?.trim() || undefined;
         const { after, before, page } = action.data;
-        return listCard(deps, caller, a, await listEmployees(directory, a, { search, after, before, page }), search);
+        return listCard(deps, caller, a, await listEmployees(deps.core, a, { search, after, before, page }), search);
       }
       case 'mail.form': {
         const a = await acting(deps, caller);

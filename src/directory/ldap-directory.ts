@@ -38,7 +38,6 @@ const COMPUTED_PASSWORD_EXPIRED = 0x800000;
 /** groupType bit of security groups; distribution groups lack it and are absent from tokenGroups. */
 const GROUP_TYPE_SECURITY_ENABLED = 0x80000000;
 const MATCHING_RULE_IN_CHAIN = '1.2.840.113556.1.4.1941';
-/** Entries per page of a paged search (AD's MaxPageSize is 1000 by default). */
 const READ_PAGE_SIZE = 1000;
 /** accountExpires values that mean "never". */
 const NEVER_EXPIRES = new Set(['0', '9223372036854775807']);
@@ -88,6 +87,8 @@ export interface LdapDirectoryOptions {
   readonly bindDn: string;
   readonly bindPassword: string;
   readonly timeoutMs: number;
+  /** Entries per page of a paged search (AD's MaxPageSize is 1000 by default). */
+  readonly readPageSize?: number;
 }
 
 export function ldapDirectoryOptions(config: Config): LdapDirectoryOptions {
@@ -327,7 +328,7 @@ class LdapConnection implements DirectoryConnection {
         filter,
         attributes: LISTED_ATTRIBUTES,
         explicitBufferAttributes: BINARY_ATTRIBUTES,
-        paged: { pageSize: READ_PAGE_SIZE },
+        paged: { pageSize: this.shared.options.readPageSize ?? READ_PAGE_SIZE },
       });
       for await (const page of pages) yield page.searchEntries;
     } catch (error) {

@@ -204,6 +204,22 @@ describe("an environment's list in memory", () => {
     expect(sams(await index.list(tenant))).toHaveLength(7);
   });
 
+  it('reads everything again when the changes come from another domain controller, whose update numbers are not ours', async () => {
+    const { mark } = await h.core.directory.readPeople(tenant);
+    expect(await h.core.directory.peopleChangedSince({ ...mark, server: `CN=NTDS Settings,CN=DC9,${mark.server}` })).toBeNull();
+    expect(await h.core.directory.peopleChangedSince(mark)).not.toBeNull();
+
+    const { directory, reads } = counting(h.core.directory);
+    let otherDc = false;
+    const switching = Object.create(directory) as Directory;
+    switching.peopleChangedSince = async (since) => (otherDc ? null : directory.peopleChangedSince(since));
+    const index = newIndex(switching, { pollMs: 200 });
+    await index.list(tenant);
+    expect(reads()).toBe(1);
+    otherDc = true;
+    await eventually(() => reads() > 1);
+  });
+
   it('never takes in a change outside the environment', async () => {
     const list = await newIndex(h.core.directory, { pollMs: 200 }).list(tenant);
     const before = sams(list);

@@ -55,7 +55,7 @@ const inChat = (card: Card) => card;
 
 /** One hit acts, several show a picker. */
 async function resolveOne(deps: BotDeps, caller: Caller, a: ActingAdmin, reference: string, intent: 'reset' | 'mail', act: (p: Person) => Promise<Card>): Promise<Card> {
-  const people = await resolveEmployees(deps.core.directory, a, reference);
+  const people = await resolveEmployees(deps.core, a, reference);
   return people.length === 1 ? act(people[0] as Person) : cards.pickerCard(caller.language, { people: [...people], intent });
 }
 
@@ -93,7 +93,6 @@ async function runKeptCommand(deps: BotDeps, caller: Caller, post: (card: Card) 
 
 export async function handleMessage(deps: BotDeps, caller: Caller, text: string): Promise<Card> {
   const command = parseCommand(text);
-  const directory = deps.core.directory;
   const signInFirst = KEPT_UNTIL_SIGNED_IN.has(command.name) ? () => keepUntilSignedIn(deps, caller, text) : undefined;
   return guarded(deps, caller, async () => {
     switch (command.name) {
@@ -112,12 +111,12 @@ export async function handleMessage(deps: BotDeps, caller: Caller, text: string)
       }
       case 'list': {
         const a = await acting(deps, caller);
-        return listCard(deps, caller, a, await employeePage(directory, a, command.page));
+        return listCard(deps, caller, a, await employeePage(deps.core, a, command.page));
       }
       case 'find': {
         const a = await acting(deps, caller);
         const search = command.text.slice(0, 100);
-        return listCard(deps, caller, a, await listEmployees(directory, a, { search }), search);
+        return listCard(deps, caller, a, await listEmployees(deps.core, a, { search }), search);
       }
       case 'reset': {
         const a = await acting(deps, caller);
@@ -129,7 +128,7 @@ export async function handleMessage(deps: BotDeps, caller: Caller, text: string)
       }
       case 'history': {
         const a = await acting(deps, caller);
-        const entries = await recentHistory({ directory, audit: deps.core.audit }, a, command.user);
+        const entries = await recentHistory(deps.core, a, command.user);
         return cards.historyCard(caller.language, { environmentName: a.tenant.name, entries, timeZone: caller.timeZone });
       }
       case 'incomplete': {
@@ -204,7 +203,7 @@ export async function handleExecute(
         const a = await acting(deps, caller);
         const search = action.data.search?.trim() || undefined;
         const { after, before, page } = action.data;
-        return listCard(deps, caller, a, await listEmployees(directory, a, { search, after, before, page }), search);
+        return listCard(deps, caller, a, await listEmployees(deps.core, a, { search, after, before, page }), search);
       }
       case 'mail.form': {
         const a = await acting(deps, caller);

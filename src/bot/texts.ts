@@ -77,6 +77,7 @@ const EN = {
     passwordRequired: 'Enter your password.',
     privacy: 'Your password is only used to check who you are. It is not stored.',
     submit: 'Sign in',
+    pending: 'Once you have signed in, I will do what you asked: "{command}".',
   },
   environmentPicker: {
     title: 'Choose an environment',
@@ -188,6 +189,8 @@ const EN = {
     notUnderstood: 'I did not understand “{typed}”. This is what I can do:',
     pastLastPage: 'There is no page {asked}: {environment} has {pages} pages of employees. This is the last one.',
     pastLastPageOne: 'There is no page {asked}: {environment} has one page of employees. This is it.',
+    passwordChosen: '{name} has chosen a new password: the temporary password you reset no longer works.',
+    passwordExpired: 'The temporary password of {name} was not used within {duration} and has been replaced by one nobody knows. Reset it again if {name} still needs one.',
   },
   history: {
     title: 'Recent activity in {environment}',
@@ -201,6 +204,8 @@ const EN = {
       'notice-mail': 'Notice mail',
       'sign-in': 'Sign-in',
       unlock: 'Unlock',
+      'password-chosen': 'Employee chose a password',
+      expire: 'Unused temporary password replaced',
     },
     outcomes: {
       intent: 'started',
@@ -268,6 +273,7 @@ const NL: Texts = {
     passwordRequired: 'Vul uw wachtwoord in.',
     privacy: 'Uw wachtwoord wordt alleen gebruikt om te controleren wie u bent. Het wordt niet opgeslagen.',
     submit: 'Aanmelden',
+    pending: 'Zodra u bent aangemeld, doe ik wat u vroeg: "{command}".',
   },
   environmentPicker: {
     title: 'Kies een omgeving',
@@ -380,6 +386,8 @@ const NL: Texts = {
     notUnderstood: 'Ik begreep “{typed}” niet. Dit kan ik:',
     pastLastPage: 'Er is geen pagina {asked}: {environment} heeft {pages} pagina’s met medewerkers. Dit is de laatste.',
     pastLastPageOne: 'Er is geen pagina {asked}: {environment} heeft één pagina met medewerkers. Dit is die pagina.',
+    passwordChosen: '{name} heeft een nieuw wachtwoord gekozen: het tijdelijke wachtwoord dat u resette werkt niet meer.',
+    passwordExpired: 'Het tijdelijke wachtwoord van {name} is niet binnen {duration} gebruikt en is vervangen door een wachtwoord dat niemand kent. Reset opnieuw als {name} er nog een nodig heeft.',
   },
   history: {
     title: 'Recente activiteit in {environment}',
@@ -393,6 +401,8 @@ const NL: Texts = {
       'notice-mail': 'Melding gemaild',
       'sign-in': 'Aanmelding',
       unlock: 'Ontgrendelen',
+      'password-chosen': 'Medewerker koos een wachtwoord',
+      expire: 'Ongebruikt tijdelijk wachtwoord vervangen',
     },
     outcomes: {
       intent: 'gestart',

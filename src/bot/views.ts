@@ -56,7 +56,7 @@ function markOf(caller: Caller, recent: RecentAction | undefined): string | unde
 
 /** The list page a row's button was pressed on, read again: that row marked, every row's buttons fresh. */
 export async function listAgain(deps: BotDeps, caller: Caller, a: ActingAdmin, origin: ListOrigin): Promise<Card> {
-  const page = await listEmployees(deps.core.directory, a, origin);
+  const page = await listEmployees(deps.core, a, origin);
   return listCard(deps, caller, a, page, origin.search);
 }
 

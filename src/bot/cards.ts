@@ -256,11 +256,14 @@ export function signInCard(lang: Language, options: { error?: string; pending?: 
 
 export function environmentPickerCard(
   lang: Language,
-  options: { tenants: readonly { key: string; name: string }[]; activeKey?: string },
+  options: { tenants: readonly { key: string; name: string }[]; activeKey?: string; notice?: string },
 ): AdaptiveCardAttachment {
   const t = TEXTS[lang].environmentPicker;
+  const notice = clip(options.notice ?? '', MAX_FREE_TEXT);
   return expand('environment-picker', {
     t: { ...t, currentSuffix: `  (${t.current})` },
+    hasNotice: notice !== '',
+    notice,
     tenants: options.tenants.map((tenant) => ({
       name: clip(tenant.name, MAX_ENVIRONMENT),
       current: tenant.key === options.activeKey,
@@ -532,10 +535,16 @@ export function messageCard(
   });
 }
 
-/** The commands; `notice` (e.g. "I did not understand …") comes first. */
-export function helpCard(lang: Language, options: { notice?: string } = {}): AdaptiveCardAttachment {
+/** The commands, with the other language's words; `notice` (e.g. "I did not understand …") comes first. */
+export function helpCard(lang: Language, options: { notice?: string; samPrefix?: string } = {}): AdaptiveCardAttachment {
   const notice = clip(options.notice ?? '', MAX_FREE_TEXT);
-  return expand('help', { t: TEXTS[lang].help, hasNotice: notice !== '', notice });
+  const t = TEXTS[lang].help;
+  // The example in the environment's own pre-Windows form (sbf_jmus in Hosting, acme_jmus in Acme).
+  const example = 'jmus';
+  const prefix = clip(options.samPrefix ?? '', 20);
+  const footer = fill(prefix === '' ? t.footerNoPrefix : t.footer, { example, prefixed: `${prefix}${example}` });
+  const commands = t.commands.map((c) => ({ ...c, hasAlso: c.also !== undefined, also: c.also ?? '' }));
+  return expand('help', { t: { ...t, footer, commands }, hasNotice: notice !== '', notice });
 }
 
 const OUTCOME_COLORS = {

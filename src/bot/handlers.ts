@@ -24,7 +24,7 @@ import { parseCommand, stripMentions } from './commands.js';
 import { errorCard, tenantsForCaller, type BotDeps, type Card, type TaskResponse } from './context.js';
 import { answerInTime } from './in-time.js';
 import { TEXTS } from './texts.js';
-import { employeeCard, environmentChosenCard, failureCard, listCard, mailFormCard, mailOutcome, listAgain, listPageCard, notFoundCard, pickerFor, resetCheckCard, unknownInDialog, unlockedCard } from './views.js';
+import { employeeCard, environmentChosenCard, failureCard, listCard, mailFormCard, mailOutcome, environmentCard, helpFor, listAgain, listPageCard, notFoundCard, pickerFor, resetCheckCard, unknownInDialog, unlockedCard } from './views.js';
 
 export { assertCallerAllowed, type BotDeps, type Card } from './context.js';
 
@@ -102,7 +102,7 @@ export async function handleMessage(deps: BotDeps, caller: Caller, text: string)
   return guarded(deps, caller, async () => {
     switch (command.name) {
       case 'help':
-        return cards.helpCard(caller.language);
+        return helpFor(deps, caller);
       case 'signin':
         return cards.signInCard(caller.language, {});
       case 'signout':
@@ -112,7 +112,8 @@ export async function handleMessage(deps: BotDeps, caller: Caller, text: string)
         const session = await sessionOf(deps.sessions, caller);
         const wanted = command.environment?.toLowerCase();
         const tenant = tenantsForCaller(deps, caller).find((t) => session.tenantKeys.includes(t.key) && (t.key === wanted || t.name.toLowerCase() === wanted));
-        return tenant ? chooseEnvironment(deps, caller, session, tenant) : pickerFor(deps, caller, session);
+        if (tenant) return chooseEnvironment(deps, caller, session, tenant);
+        return environmentCard(deps, caller, session, command.environment);
       }
       case 'list': {
         const a = await acting(deps, caller);
@@ -149,7 +150,7 @@ export async function handleMessage(deps: BotDeps, caller: Caller, text: string)
       case 'unknown':
         // Anything else: the sign-in card without a session, help with one.
         await sessionOf(deps.sessions, caller);
-        return cards.helpCard(caller.language, command.word ? { notice: fill(TEXTS[caller.language].chat.notUnderstood, { typed: command.text.slice(0, 100) }) } : {});
+        return helpFor(deps, caller, command.word ? fill(TEXTS[caller.language].chat.notUnderstood, { typed: command.text.slice(0, 100) }) : undefined);
     }
   }, inChat, signInFirst);
 }

@@ -8,8 +8,10 @@
  */
 import { translations } from '../i18n/translations.js';
 
-/** The seed's column names, in both languages: admins know them as the portal showed them. */
-const COLUMNS = { displayName: 'Displayname', domainName: 'Domainname', upn: 'UPN', preWindows: 'Pre-windows' } as const;
+/** The seed's column names as the Dutch portal showed them: the customers' admins know them so. */
+const COLUMNS_NL = { displayName: 'Displayname', domainName: 'Domainname', upn: 'UPN', preWindows: 'Pre-windows' };
+/** The same columns in plain English. */
+const COLUMNS_EN = { displayName: 'Display name', domainName: 'Domain name', upn: 'UPN', preWindows: 'Pre-Windows name' };
 
 /** The commands in the help card: usage and description, in English, then in Dutch. */
 const HELP_COMMANDS: readonly (readonly [string, string, string, string])[] = [
@@ -26,13 +28,19 @@ const HELP_COMMANDS: readonly (readonly [string, string, string, string])[] = [
   ['history [user]', 'Show recent resets and mails, optionally for one employee.', 'geschiedenis [gebruiker]', 'Toon recente resets en mails, eventueel voor één medewerker.'],
 ];
 
+/** A help line; `also` ("(in Dutch: lijst)") only where the other language's command word differs. */
+function helpLine(usage: string, description: string, other: string, inOther: string): { usage: string; description: string; also?: string } {
+  const word = (text: string) => text.split(' ')[0] ?? '';
+  return word(usage) === word(other) ? { usage, description } : { usage, description, also: `  (${inOther}: ${word(other)})` };
+}
+
 const EN = {
   common: {
     reset: 'Reset',
     mailPassword: 'Mail password',
     choose: 'Choose',
     irreversible: 'This process is irreversible.',
-    columns: COLUMNS,
+    columns: COLUMNS_EN,
     status: {
       disabled: 'disabled',
       lockedOut: 'locked out',
@@ -82,6 +90,8 @@ const EN = {
   environmentPicker: {
     title: 'Choose an environment',
     intro: 'You manage more than one environment. Choose the one you want to work in.',
+    onlyOne: 'You work in {environment}: it is the environment you manage.',
+    notYours: 'You manage no environment called “{typed}”.',
     current: 'current',
     choose: 'Choose',
   },
@@ -115,7 +125,7 @@ const EN = {
     languageNl: 'NL',
     languageEn: 'EN',
     languageRequired: 'Choose the language of the mail.',
-    submit: 'Reset',
+    submit: 'Reset and mail',
     cancel: 'Cancel',
   },
   mailOutcome: {
@@ -175,8 +185,9 @@ const EN = {
   help: {
     title: 'What I can do',
     intro: 'Type a command, or use the buttons on the cards.',
-    commands: HELP_COMMANDS.map(([usage, description]) => ({ usage, description })),
-    footer: '<user> is a pre-Windows name (jmus or sbf_jmus), a UPN, an e-mail address or a name.',
+    commands: HELP_COMMANDS.map(([usage, description, dutch]) => helpLine(usage, description, dutch, 'in Dutch')),
+    footer: '<user> is a pre-Windows name ({example} or {prefixed}), a UPN, an e-mail address or a name.',
+    footerNoPrefix: '<user> is a pre-Windows name ({example}), a UPN, an e-mail address or a name.',
   },
   chat: {
     signedOut: 'You are signed out.',
@@ -228,7 +239,7 @@ const NL: Texts = {
     mailPassword: 'Wachtwoord mailen',
     choose: 'Kiezen',
     irreversible: 'Dit proces is onomkeerbaar.',
-    columns: COLUMNS,
+    columns: COLUMNS_NL,
     status: {
       disabled: 'uitgeschakeld',
       lockedOut: 'vergrendeld',
@@ -278,6 +289,8 @@ const NL: Texts = {
   environmentPicker: {
     title: 'Kies een omgeving',
     intro: 'U beheert meer dan één omgeving. Kies de omgeving waarin u wilt werken.',
+    onlyOne: 'U werkt in {environment}: dat is de omgeving die u beheert.',
+    notYours: 'U beheert geen omgeving met de naam “{typed}”.',
     current: 'huidige',
     choose: 'Kiezen',
   },
@@ -311,7 +324,7 @@ const NL: Texts = {
     languageNl: 'NL',
     languageEn: 'EN',
     languageRequired: 'Kies de taal van de mail.',
-    submit: 'Reset',
+    submit: 'Resetten en mailen',
     cancel: 'Annuleren',
   },
   mailOutcome: {
@@ -371,9 +384,9 @@ const NL: Texts = {
   help: {
     title: 'Wat ik kan',
     intro: 'Typ een opdracht, of gebruik de knoppen op de kaarten.',
-    commands: HELP_COMMANDS.map(([, , usage, description]) => ({ usage, description })),
-    footer:
-      '<gebruiker> is een pre-Windows-naam (jmus of sbf_jmus), een UPN, een e-mailadres of een naam. De Engelse opdrachten (list, find, signin, signout, env, history) werken ook.',
+    commands: HELP_COMMANDS.map(([english, , usage, description]) => helpLine(usage, description, english, 'in het Engels')),
+    footer: '<gebruiker> is een pre-Windows-naam ({example} of {prefixed}), een UPN, een e-mailadres of een naam.',
+    footerNoPrefix: '<gebruiker> is een pre-Windows-naam ({example}), een UPN, een e-mailadres of een naam.',
   },
   chat: {
     signedOut: 'U bent afgemeld.',

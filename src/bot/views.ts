@@ -19,11 +19,36 @@ import * as cards from './cards.js';
 import { errorCard, tenantsForCaller, type BotDeps, type Card } from './context.js';
 import { TEXTS } from './texts.js';
 
-export function pickerFor(deps: BotDeps, caller: Caller, session: AdminSession): Card {
+/** Help, its example in the pre-Windows form of the admin's environment (or the first their Teams tenant reaches). */
+export async function helpFor(deps: BotDeps, caller: Caller, notice?: string): Promise<Card> {
+  const reachable = tenantsForCaller(deps, caller);
+  const session = await deps.sessions.get(caller.teamsTenantId, caller.aadObjectId).catch(() => null);
+  const tenant = reachable.find((t) => t.key === session?.activeTenantKey) ?? reachable[0];
+  return cards.helpCard(caller.language, { ...(notice ? { notice } : {}), ...(tenant?.samPrefix ? { samPrefix: tenant.samPrefix } : {}) });
+}
+
+/**
+ * `env` and `env <name>` without a match: with one environment, which one they work in (no picker of
+ * one); a name that is unknown or not theirs says so (the same words for both), then the choice.
+ */
+export function environmentCard(deps: BotDeps, caller: Caller, session: AdminSession, typed?: string): Card {
+  const t = TEXTS[caller.language].environmentPicker;
+  const mine = tenantsForCaller(deps, caller).filter((x) => session.tenantKeys.includes(x.key));
+  const notYours = typed ? fill(t.notYours, { typed: typed.slice(0, 100) }) : undefined;
+  const only = mine.length === 1 ? mine[0] : undefined;
+  if (only) {
+    const text = fill(t.onlyOne, { environment: only.name });
+    return cards.messageCard(caller.language, { kind: notYours ? 'warning' : 'info', text: notYours ? `${notYours} ${text}` : text });
+  }
+  return pickerFor(deps, caller, session, notYours);
+}
+
+export function pickerFor(deps: BotDeps, caller: Caller, session: AdminSession, notice?: string): Card {
   const tenants = tenantsForCaller(deps, caller).filter((t) => session.tenantKeys.includes(t.key));
   return cards.environmentPickerCard(caller.language, {
     tenants: tenants.map((t) => ({ key: t.key, name: t.name })),
     ...(session.activeTenantKey ? { activeKey: session.activeTenantKey } : {}),
+    ...(notice ? { notice } : {}),
   });
 }
 

@@ -94,7 +94,7 @@ describe('a whole conversation', () => {
     expect(textOf(form)).toContain('Reset password and mail');
     expect(textOf(form)).toContain('This process is irreversible');
     expect(textOf(form)).toContain(HOSTING.jmus.mail);
-    const send = button(form, /^Reset$/);
+    const send = button(form, /^Reset and mail$/);
     const outcome = await admin.execute('mail.send', { ...send.data, address: HOSTING.jmus.mail, language: 'en' }, listId);
     // Pressed in the list, the list stays: that row says what was done.
     expect(textOf(cardOf(outcome))).toContain('Employees of Hosting');
@@ -201,7 +201,7 @@ describe('card data is untrusted', () => {
     expect(texts.filter((t) => t.includes('This button has already been used'))).toHaveLength(2);
 
     const form = only(await admin.say('mail info'));
-    const send = button(form, /^Reset$/);
+    const send = button(form, /^Reset and mail$/);
     const data = { ...send.data, address: 'info@mijnsynergy.nl', language: 'nl' };
     const mailsBefore = b.h.smtp.messages.length;
     const results = await Promise.all([admin.execute('mail.send', data), admin.execute('mail.send', data)]);
@@ -218,7 +218,7 @@ describe('card data is untrusted', () => {
     const admin = b.user({ teamsTenantId: HOSTING_TEAMS_TENANT });
     await signedIn(admin, HOSTING.admin.upn);
     const form = only(await admin.say('mail jmus'));
-    const again = cardOf(await admin.execute('mail.send', { ...button(form, /^Reset$/).data, address: 'not an address', language: 'en' }));
+    const again = cardOf(await admin.execute('mail.send', { ...button(form, /^Reset and mail$/).data, address: 'not an address', language: 'en' }));
     expect(textOf(again)).toContain('That e-mail address is not valid');
     expect(textOf(again)).toContain('This process is irreversible');
     expect(await bindResult(HOSTING.jmus.upn, SEED_PASSWORD)).toBe('ok');
@@ -231,7 +231,7 @@ describe('when the mail fails after the reset', () => {
     await signedIn(admin, HOSTING.admin.upn);
     const form = only(await admin.say('mail jmus'));
     b.h.smtp.refuseWith(554, 'Transaction failed');
-    const outcome = cardOf(await admin.execute('mail.send', { ...button(form, /^Reset$/).data, address: HOSTING.jmus.mail, language: 'en' }));
+    const outcome = cardOf(await admin.execute('mail.send', { ...button(form, /^Reset and mail$/).data, address: HOSTING.jmus.mail, language: 'en' }));
     expect(textOf(outcome)).toContain('WAS reset');
     expect(textOf(outcome)).toContain('could not be sent');
     const reveal = button(outcome, /Show password/);
@@ -281,7 +281,7 @@ describe('a slow mail server', () => {
       const admin = slow.user({ teamsTenantId: HOSTING_TEAMS_TENANT });
       await signedIn(admin, HOSTING.admin.upn);
       const [formCall] = await admin.say('mail info');
-      const send = button(cardOf(formCall!), /^Reset$/);
+      const send = button(cardOf(formCall!), /^Reset and mail$/);
       const answer = await admin.execute('mail.send', { ...send.data, address: 'info@mijnsynergy.nl', language: 'en' }, formCall!.id);
       expect(textOf(cardOf(answer))).toContain('Resetting and mailing for Info SBF');
       const update = await slow.connector.waitFor((c) => c.method === 'PUT' && c.activityId === formCall!.id);

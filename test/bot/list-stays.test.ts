@@ -126,7 +126,7 @@ describe('the list stays', () => {
     expect(await bindResult(HOSTING.jmus.upn, SEED_PASSWORD)).toBe('ok');
 
     const again = cardOf(await admin.execute('mail.form', rowButton(back, /Mail password/, guids.jmus).data, id));
-    const outcome = cardOf(await admin.execute('mail.send', { ...button(again, /^Reset$/).data, address: HOSTING.jmus.mail, language: 'en' }, id));
+    const outcome = cardOf(await admin.execute('mail.send', { ...button(again, /^Reset and mail$/).data, address: HOSTING.jmus.mail, language: 'en' }, id));
     expect(textOf(outcome)).toContain('Employees of Hosting');
     expect(rowText(outcome, 'Joman Mus')).toMatch(/password mailed by you at \d{2}:\d{2} to jo…@mijnsynergy\.nl/);
     const mail = await b.h.smtp.waitForMessage((m) => JSON.stringify(m.to).includes(HOSTING.jmus.mail!));

@@ -4,7 +4,7 @@
  * answers to typed commands as new messages.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bindResult } from '../support/directory.js';
+import { bindResult, restoreSeedPassword } from '../support/directory.js';
 import { HOSTING, SEED_PASSWORD } from '../support/fixtures.js';
 import { HOSTING_TEAMS_TENANT } from '../support/harness.js';
 import { startBotHarness, type BotHarness } from '../support/bot-harness.js';
@@ -86,7 +86,7 @@ describe('calm answers', () => {
     const admin = await signedIn();
     const { card: form, id } = await ask(admin, 'mail jmus');
     const mails = b.h.smtp.messages.length;
-    const send = button(form, /^Reset$/);
+    const send = button(form, /^Reset and mail$/);
     const again = cardOf(await admin.execute('mail.send', { ...send.data, address: HOSTING.jmus.mail }, id));
     const shown = textOf(again);
     expect(shown).toContain('Choose the language of the mail.');
@@ -100,7 +100,7 @@ describe('calm answers', () => {
     const audit = await b.h.core.audit.recent({ environment: 'hosting', targetSam: HOSTING.jmus.sam, limit: 5 });
     expect(audit.filter((e) => e.outcome === 'intent' && Date.now() - Date.parse(e.time) < 60_000)).toHaveLength(0);
     // The same form, now with a language, still works: its confirmation was not spent.
-    const resend = button(again, /^Reset$/);
+    const resend = button(again, /^Reset and mail$/);
     expect(resend.data['nonce']).toBe(send.data['nonce']);
   });
 
@@ -112,5 +112,52 @@ describe('calm answers', () => {
     await ask(admin, 'find mus');
     await ask(admin, 'help');
     expect(b.connector.calls.slice(before).filter((c) => c.method !== 'POST')).toEqual([]);
+  });
+
+  it('env for an admin of one environment says which one, without a picker; a name not theirs says so', async () => {
+    const admin = await signedIn();
+    const { card } = await ask(admin, 'env');
+    expect(textOf(card)).toBe('You work in Hosting: it is the environment you manage.');
+    expect(buttonsOf(card)).toEqual([]);
+    expect(textOf(card)).not.toContain('more than one');
+    for (const name of ['Acme', 'Nowhere']) {
+      expect(textOf((await ask(admin, `env ${name}`)).card)).toBe(`You manage no environment called “${name}”. You work in Hosting: it is the environment you manage.`);
+    }
+    const nl = await signedIn('nl-NL');
+    expect(textOf((await ask(nl, 'omgeving')).card)).toBe('U werkt in Hosting: dat is de omgeving die u beheert.');
+  });
+});
+
+describe('texts', () => {
+  it('English columns read plainly; Dutch keeps the seed portal\'s own', async () => {
+    const en = textOf((await ask(await signedIn(), 'list')).card);
+    expect(en).toContain('Display name · Domain name · UPN · Pre-Windows name');
+    expect(en).toContain('Pre-Windows name: sbf_');
+    const nl = textOf((await ask(await signedIn('nl-NL'), 'lijst')).card);
+    expect(nl).toContain('Displayname · Domainname · UPN · Pre-windows');
+  });
+
+  it("help shows the environment's own example name and both languages' command words", async () => {
+    const en = textOf((await ask(await signedIn(), 'help')).card);
+    expect(en).toContain('jmus or sbf_jmus');
+    expect(en).toMatch(/list \[page\]\n {2}\(in Dutch: lijst\)/);
+    expect(en).toMatch(/unlock <user>\n {2}\(in Dutch: ontgrendel\)/);
+    const nl = textOf((await ask(await signedIn('nl-NL'), 'help')).card);
+    expect(nl).toContain('jmus of sbf_jmus');
+    expect(nl).toMatch(/zoek <tekst>\n {2}\(in het Engels: find\)/);
+  });
+
+  it('the mail form says what its button does, and the Dutch mail names the Wachtwoord-wijzigingsportal', async () => {
+    const admin = await signedIn('nl-NL');
+    const { card, id } = await ask(admin, 'mail jmus');
+    const send = button(card, /^Resetten en mailen$/);
+    try {
+      await admin.execute('mail.send', { ...send.data, address: HOSTING.jmus.mail, language: 'nl' }, id);
+      const mail = await b.h.smtp.waitForMessage((m) => JSON.stringify(m.to).includes(HOSTING.jmus.mail!));
+      expect(mail.text).toContain('het Wachtwoord-wijzigingsportal');
+    } finally {
+      await restoreSeedPassword(HOSTING.jmus.dn);
+    }
+    expect(button((await ask(await signedIn(), 'mail jmus')).card, /^Reset and mail$/).verb).toBe('mail.send');
   });
 });

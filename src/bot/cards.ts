@@ -13,11 +13,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Template } from 'adaptivecards-templating';
-import type { AuditEntry } from '../audit/audit-log.js';
+import type { HistoryLine } from '../employees/history.js';
 import type { PageCursor, Person } from '../directory/directory.js';
 import { ERROR_CATALOG } from '../errors/catalog.js';
 import { fill, type Language } from '../i18n/translations.js';
-import { maskMailAddress } from '../mail/address.js';
 import { buttonData, type ListOrigin } from './card-actions.js';
 import { TEXTS, type Texts } from './texts.js';
 
@@ -559,32 +558,36 @@ const OUTCOME_COLORS = {
 
 export function historyCard(
   lang: Language,
-  options: { environmentName: string; entries: readonly AuditEntry[]; timeZone?: string },
+  options: { environmentName: string; lines: readonly HistoryLine[]; page?: number; more?: boolean; user?: string; timeZone?: string },
 ): AdaptiveCardAttachment {
-  const { environmentName, timeZone = DEFAULT_TIME_ZONE } = options;
+  const { environmentName, page = 1, timeZone = DEFAULT_TIME_ZONE } = options;
   const t = TEXTS[lang].history;
-  const entries = options.entries.slice(0, MAX_HISTORY_ENTRIES).map((entry) => {
-    const target = entry.target?.sam ?? entry.target?.reference ?? null;
-    const reason =
-      entry.errorCode && Object.hasOwn(ERROR_CATALOG, entry.errorCode)
-        ? ERROR_CATALOG[entry.errorCode as keyof typeof ERROR_CATALOG][lang]
-        : null;
+  const entries = options.lines.slice(0, MAX_HISTORY_ENTRIES).map((line) => {
+    const reason = line.errorCode && Object.hasOwn(ERROR_CATALOG, line.errorCode) ? ERROR_CATALOG[line.errorCode as keyof typeof ERROR_CATALOG][lang] : null;
     const details = [
-      fill(t.by, { admin: clip(entry.admin.upn ?? entry.admin.dn ?? t.unknown, MAX_UPN) }),
-      ...(entry.mail ? [fill(t.to, { recipient: maskMailAddress(entry.mail.recipient) })] : []),
+      fill(t.by, { admin: clip(line.admin ?? t.unknown, MAX_UPN) }),
+      // In full: this history is shown only to the admins of its own environment.
+      ...(line.recipient ? [fill(t.to, { recipient: clip(line.recipient, 320) }) + (line.language ? ` (${line.language.toUpperCase()})` : '')] : []),
+      ...(line.noticeSent ? [t.noticeSent] : []),
       ...(reason ? [reason] : []),
     ];
     return {
-      when: formatDateTime(new Date(entry.time), lang, timeZone),
-      summary: ` · ${t.actions[entry.action]}${target === null ? '' : ` · ${clip(target, MAX_SAM)}`}`,
-      outcome: t.outcomes[entry.outcome],
-      outcomeColor: OUTCOME_COLORS[entry.outcome],
+      when: formatDateTime(line.at, lang, timeZone),
+      summary: ` · ${t.actions[line.action]}${line.target === null ? '' : ` · ${clip(line.target, MAX_SAM)}`}`,
+      outcome: t.outcomes[line.outcome],
+      outcomeColor: OUTCOME_COLORS[line.outcome],
       details: ` · ${details.join(' · ')}`,
     };
   });
+  const command = [t.command, ...(options.user ? [clip(options.user, 100)] : []), String(page + 1)].join(' ');
   return expand('history', {
-    t: { title: fill(t.title, { environment: clip(environmentName, MAX_ENVIRONMENT) }), empty: t.empty },
+    t: {
+      title: fill(page > 1 ? t.titlePage : t.title, { environment: clip(environmentName, MAX_ENVIRONMENT), page }),
+      empty: t.empty,
+      more: fill(t.more, { command }),
+    },
     isEmpty: entries.length === 0,
+    hasMore: options.more === true,
     entries,
   });
 }

@@ -72,7 +72,7 @@ async function chooseEnvironment(deps: BotDeps, caller: Caller, session: AdminSe
 // ---------------------------------------------------------------- commands typed in the chat
 
 /** Commands that need a session and are kept, when typed before signing in, to run right after. */
-const KEPT_UNTIL_SIGNED_IN: ReadonlySet<string> = new Set(['list', 'find', 'reset', 'mail', 'history', 'env']);
+const KEPT_UNTIL_SIGNED_IN: ReadonlySet<string> = new Set(['list', 'find', 'reset', 'mail', 'history', 'env', 'status', 'unlock']);
 
 /** The sign-in card, saying that `text` will run once the admin has signed in. */
 async function keepUntilSignedIn(deps: BotDeps, caller: Caller, text: string): Promise<Card> {
@@ -140,8 +140,8 @@ export async function handleMessage(deps: BotDeps, caller: Caller, text: string)
       }
       case 'history': {
         const a = await acting(deps, caller);
-        const entries = await recentHistory(deps.core, a, command.user);
-        return cards.historyCard(caller.language, { environmentName: a.tenant.name, entries, timeZone: caller.timeZone });
+        const history = await recentHistory(deps.core, a, command.user, command.page);
+        return cards.historyCard(caller.language, { environmentName: a.tenant.name, ...history, ...(command.user ? { user: command.user } : {}), timeZone: caller.timeZone });
       }
       case 'incomplete': {
         const t = TEXTS[caller.language].chat;

@@ -25,7 +25,7 @@ const HELP_COMMANDS: readonly (readonly [string, string, string, string])[] = [
   ['signin', 'Sign in with your directory account.', 'aanmelden', 'Meld u aan met uw directory-account.'],
   ['signout', 'Sign out.', 'afmelden', 'Meld u af.'],
   ['env [name]', 'Show or switch your environment.', 'omgeving [naam]', 'Toon of wissel uw omgeving.'],
-  ['history [user]', 'Show recent resets and mails, optionally for one employee.', 'geschiedenis [gebruiker]', 'Toon recente resets en mails, eventueel voor één medewerker.'],
+  ['history [user] [page]', 'Show what was done, one line per action and newest first, optionally for one employee.', 'geschiedenis [gebruiker] [pagina]', 'Toon wat er is gedaan, één regel per actie en het nieuwste eerst, eventueel voor één medewerker.'],
 ];
 
 /** A help line; `also` ("(in Dutch: lijst)") only where the other language's command word differs. */
@@ -205,7 +205,11 @@ const EN = {
   },
   history: {
     title: 'Recent activity in {environment}',
+    titlePage: 'Recent activity in {environment}, page {page}',
     empty: 'Nothing recorded yet.',
+    more: 'Older: type {command}',
+    command: 'history',
+    noticeSent: 'notice to the employee’s own address',
     by: 'by {admin}',
     to: 'to {recipient}',
     unknown: 'unknown',
@@ -404,7 +408,11 @@ const NL: Texts = {
   },
   history: {
     title: 'Recente activiteit in {environment}',
+    titlePage: 'Recente activiteit in {environment}, pagina {page}',
     empty: 'Nog niets vastgelegd.',
+    more: 'Ouder: typ {command}',
+    command: 'geschiedenis',
+    noticeSent: 'melding naar het eigen adres van de medewerker',
     by: 'door {admin}',
     to: 'naar {recipient}',
     unknown: 'onbekend',

@@ -8,7 +8,7 @@ import { bindResult, restoreSeedPassword } from '../support/directory.js';
 import { HOSTING, SEED_PASSWORD } from '../support/fixtures.js';
 import { HOSTING_TEAMS_TENANT } from '../support/harness.js';
 import { startBotHarness, type BotHarness } from '../support/bot-harness.js';
-import { button, buttonsOf, cardOf, textOf, type CardJson, type TeamsUser } from '../support/teams.js';
+import { button, buttonsOf, cardOf, dialogCardOf, textOf, type CardJson, type TeamsUser } from '../support/teams.js';
 
 let b: BotHarness;
 
@@ -159,5 +159,29 @@ describe('texts', () => {
       await restoreSeedPassword(HOSTING.jmus.dn);
     }
     expect(button((await ask(await signedIn(), 'mail jmus')).card, /^Reset and mail$/).verb).toBe('mail.send');
+  });
+
+  it('history: one line per action, refusals included, the full address, newest first', async () => {
+    const admin = await signedIn();
+    try {
+      const { card: employee, id } = await ask(admin, 'reset bjansen');
+      const reset = button(employee, /^Reset$/);
+      dialogCardOf(await admin.taskFetch(reset.data, id));
+      // The same button again: refused, and in the history too.
+      expect(textOf(dialogCardOf(await admin.taskFetch(reset.data, id)))).toContain('already been used');
+      const { card: form, id: formId } = await ask(admin, 'mail bjansen');
+      await admin.execute('mail.send', { ...button(form, /^Reset and mail$/).data, address: 'bert.prive@example.org', language: 'en' }, formId);
+
+      const { card } = await ask(admin, 'history bjansen');
+      const rows = (card['body'] as { type: string }[]).filter((x) => x.type === 'Container').map((r) => textOf(r).replace(/\n/g, ''));
+      expect(rows).toHaveLength(3);
+      expect(rows[0]).toMatch(/ · Mail password · sbf_bjansen/);
+      expect(rows[0]).toMatch(/done · by admin@mijnsynergy\.nl · to bert\.prive@example\.org \(EN\) · notice to the employee’s own address/);
+      expect(rows[1]).toMatch(/ · Reset · sbf_bjansen.*refused.*This button has already been used/);
+      expect(rows[2]).toMatch(/ · Reset · sbf_bjansen.*done · by admin@mijnsynergy\.nl/);
+      expect(textOf(card)).not.toMatch(/started/);
+    } finally {
+      await restoreSeedPassword(HOSTING.bjansen.dn);
+    }
   });
 });

@@ -166,20 +166,23 @@ function formatDateTime(at: Date, lang: Language, timeZone: string): string {
   }).format(at);
 }
 
-function statusHint(person: Person, t: Texts): string {
+/** The account's state in a few words, as a row shows it: states, not alarms. */
+function statusHint(person: Person, t: Texts, lang?: Language, timeZone: string = DEFAULT_TIME_ZONE): string {
   const { status } = person;
+  const locked = status.lockedOut && status.lockedSince && lang ? fill(t.accountStatus.lockedShort, { time: formatDateTime(status.lockedSince, lang, timeZone) }) : t.common.status.lockedOut;
   const hints = [
     status.disabled && t.common.status.disabled,
-    status.lockedOut && t.common.status.lockedOut,
-    status.passwordExpired && t.common.status.passwordExpired,
+    status.lockedOut && locked,
+    status.accountExpired && t.common.status.accountExpired,
+    status.passwordExpired && !status.mustChange && t.common.status.passwordExpired,
     status.mustChange && t.common.status.mustChange,
   ].filter((hint): hint is string => typeof hint === 'string');
   return hints.join(', ');
 }
 
 /** What a row shows of a person: name, status hint, and the seed's other columns on one line. */
-function personRow(person: Person, t: Texts, widths: RowWidths, environmentName?: string) {
-  const hint = statusHint(person, t);
+function personRow(person: Person, t: Texts, widths: RowWidths, environmentName?: string, lang?: Language, timeZone?: string) {
+  const hint = statusHint(person, t, lang, timeZone);
   const { columns } = t.common;
   // The seed's column order: Displayname (the row's heading), Domainname, UPN, Pre-windows.
   const details = [
@@ -275,8 +278,12 @@ export function employeeListCard(
   lang: Language,
   options: {
     environmentName: string;
-    /** `mark`: what the admin did to that employee lately ("reset by you at 10:42"). */
-    people: readonly { person: Person; nonce: string; mark?: string }[];
+    /**
+     * `mark`: what the admin did to that employee lately ("reset by you at 10:42"); `refusal`: why
+     * the bot will refuse them (the row then has no buttons); only rows without one carry a nonce.
+     */
+    people: readonly { person: Person; nonce?: string; mark?: string; refusal?: string }[];
+    timeZone?: string;
     /** The request that reads this page again: row buttons carry it, so the list comes back after an action. */
     origin?: ListOrigin;
     search?: string;
@@ -318,12 +325,14 @@ export function employeeListCard(
       hasNote: note !== '',
       note,
       isEmpty: people.length === 0,
-      people: people.map(({ person, nonce, mark }) => ({
-        ...personRow(person, texts, widths, environmentName),
+      people: people.map(({ person, nonce, mark, refusal }) => ({
+        ...personRow(person, texts, widths, environmentName, lang, options.timeZone),
         hasMark: mark !== undefined,
         mark: clip(mark ?? '', 200),
-        reset: buttonData('reset', { guid: person.guid, nonce, ...list }),
-        mail: buttonData('mail.form', { guid: person.guid, ...list }),
+        refused: refusal !== undefined || nonce === undefined,
+        refusal: refusal ?? '',
+        reset: nonce === undefined ? {} : buttonData('reset', { guid: person.guid, nonce, ...list }),
+        mail: nonce === undefined ? {} : buttonData('mail.form', { guid: person.guid, ...list }),
       })),
       searchAction: buttonData('list', {}),
       hasPrevious: previous !== undefined,
@@ -342,9 +351,12 @@ export function cardBytes(attachment: AdaptiveCardAttachment): number {
 
 export function employeeCard(
   lang: Language,
-  options: { environmentName: string; person: Person; nonce: string; unlockNonce?: string; notice?: string; timeZone?: string },
+  options: { environmentName: string; person: Person; nonce?: string; unlockNonce?: string; notice?: string; refusal?: string; timeZone?: string },
 ): AdaptiveCardAttachment {
   const { environmentName, person, nonce, unlockNonce, timeZone = DEFAULT_TIME_ZONE } = options;
+  // Refused (or no confirmation): no Reset and no Mail password, and the reason in plain words.
+  const refusal = clip(options.refusal ?? '', MAX_FREE_TEXT);
+  const canReset = nonce !== undefined && refusal === '';
   const texts = TEXTS[lang];
   const notice = clip(options.notice ?? '', MAX_FREE_TEXT);
   // Unlock only where there is a lock-out to end, and only with its own confirmation.
@@ -364,8 +376,11 @@ export function employeeCard(
     hasNotice: notice !== '',
     notice,
     canUnlock,
-    reset: buttonData('reset', { guid: person.guid, nonce }),
-    mail: buttonData('mail.form', { guid: person.guid }),
+    canReset,
+    hasRefusal: refusal !== '',
+    refusal,
+    reset: canReset ? buttonData('reset', { guid: person.guid, nonce }) : {},
+    mail: canReset ? buttonData('mail.form', { guid: person.guid }) : {},
     unlock: canUnlock ? buttonData('unlock', { guid: person.guid, nonce: unlockNonce }) : {},
   });
 }

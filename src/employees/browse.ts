@@ -8,6 +8,7 @@ import { asAdmin, type ActingAdmin } from '../auth/acting-admin.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { historyLines, type HistoryLine } from './history.js';
 import type { Directory, PageCursor, Person } from '../directory/directory.js';
+import { refusalMark, type RefusalMark } from '../directory/protection.js';
 import { AppError } from '../errors/catalog.js';
 import type { PeopleIndex } from './people-index.js';
 import type { PeopleList } from './people-list.js';
@@ -145,6 +146,21 @@ export async function recentActionsBy(audit: AuditLog, acting: ActingAdmin, guid
     found.set(guid, { action: entry.action, at, ...(entry.action === 'mail' && entry.mail ? { recipient: entry.mail.recipient } : {}) });
   }
   return found;
+}
+
+/**
+ * Which of these people the bot will refuse, and why, for marking them (no buttons, a reason): one
+ * search for group memberships per page, the rest from what the list already holds.
+ */
+export async function refusalMarks(directory: Directory, acting: ActingAdmin, people: readonly Person[]): Promise<Map<string, RefusalMark>> {
+  const marks = new Map<string, RefusalMark>();
+  if (people.length === 0) return marks;
+  const inGroups = await directory.inProtectedGroups(acting.tenant, people.map((p) => p.guid));
+  for (const person of people) {
+    const mark = refusalMark(person, acting.session.admin.guid, inGroups.has(person.guid));
+    if (mark) marks.set(person.guid, mark);
+  }
+  return marks;
 }
 
 /** Lines of history per page. */

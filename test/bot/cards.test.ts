@@ -387,7 +387,7 @@ describe('the employee list', () => {
     expect(dutch).toContain('Displayname · Domainname · UPN · Pre-windows');
     expect(dutch).toContain('Domainname: Hosting · UPN: joman.mus@mijnsynergy.nl · Pre-windows: sbf_jmus');
     const hint = nodesOfType(card.content, 'TextRun').find((r) => String(r['text']).includes('locked out'));
-    expect(hint).toMatchObject({ size: 'Small', text: '  (disabled, locked out, must change password)' });
+    expect(hint).toMatchObject({ size: 'Small', text: '  (disabled, locked out, waiting for the employee to choose a password)' });
 
     const clicks = clickAll(card);
     expect(clicks.filter((c) => c.verb === 'reset').map((c) => c.data)).toEqual([

@@ -81,10 +81,16 @@ describe('a whole conversation', () => {
     // The seed's table: four columns and both buttons per employee.
     const list = only(await admin.say('list'));
     const shown = textOf(list);
-    for (const column of ['Displayname', 'Domainname', 'UPN', 'Pre-windows']) expect(shown).toContain(column);
+    for (const column of ['Display name', 'Domain name', 'UPN', 'Pre-Windows name']) expect(shown).toContain(column);
     for (const value of ['Joman Mus', 'Hosting', 'joman.mus@mijnsynergy.nl', 'sbf_jmus', 'Info SBF']) expect(shown).toContain(value);
-    expect(buttonsOf(list).filter((x) => x.title === 'Reset').length).toBe(20);
-    expect(buttonsOf(list).filter((x) => x.title === 'Mail password').length).toBe(20);
+    // 20 rows; those the bot will refuse (the admin's own, protected, never-expires) have a reason instead of buttons.
+    const rows = (list['body'] as { type: string }[]).filter((x) => x.type === 'Container');
+    expect(rows).toHaveLength(20);
+    const refused = rows.filter((r) => buttonsOf(r).length === 0);
+    expect(refused.length).toBeGreaterThan(0);
+    for (const row of refused) expect(textOf(row)).toMatch(/Your own account|A protected account|never expires/);
+    expect(buttonsOf(list).filter((x) => x.title === 'Reset').length).toBe(20 - refused.length);
+    expect(buttonsOf(list).filter((x) => x.title === 'Mail password').length).toBe(20 - refused.length);
     expect(button(list, /Next/).verb).toBe('list');
     expect(JSON.stringify(list).length).toBeLessThan(28 * 1024);
 

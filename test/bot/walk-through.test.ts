@@ -4,6 +4,7 @@
  * answers to typed commands as new messages.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lockOut } from '../support/accounts.js';
 import { bindResult, restoreSeedPassword } from '../support/directory.js';
 import { HOSTING, SEED_PASSWORD } from '../support/fixtures.js';
 import { HOSTING_TEAMS_TENANT } from '../support/harness.js';
@@ -30,7 +31,8 @@ async function signedIn(locale = 'en-US'): Promise<TeamsUser> {
 
 /** Says `text`; the one card the bot posted in reply, as a new message. */
 async function ask(user: TeamsUser, text: string): Promise<{ card: CardJson; id: string }> {
-  const calls = await user.say(text);
+  // Replies only: a proactive message (the follow-up of an earlier reset) may arrive meanwhile.
+  const calls = (await user.say(text)).filter((c) => c.method !== 'POST' || c.activityId !== undefined);
   expect(calls.map((c) => c.method)).toEqual(['POST']);
   return { card: cardOf(calls[0]!), id: calls[0]!.id };
 }
@@ -182,6 +184,56 @@ describe('texts', () => {
       expect(textOf(card)).not.toMatch(/started/);
     } finally {
       await restoreSeedPassword(HOSTING.bjansen.dn);
+    }
+  });
+});
+
+describe('the list marks status and refusals', () => {
+  /** The text of each row of a list card, by display name. */
+  function rows(card: CardJson): Map<string, { text: string; buttons: string[] }> {
+    const found = new Map<string, { text: string; buttons: string[] }>();
+    for (const row of (card['body'] as { type: string }[]).filter((x) => x.type === 'Container')) {
+      const text = textOf(row);
+      found.set(text.split('\n')[0]!.trim(), { text, buttons: buttonsOf(row).map((x) => x.title) });
+    }
+    return found;
+  }
+
+  it("the admin's own account, protected accounts and a never-expires account carry no buttons and a reason", async () => {
+    const admin = await signedIn();
+    const shown = rows((await ask(admin, 'list')).card);
+    const expectRefused = (name: string, reason: RegExp) => {
+      const row = shown.get(name);
+      expect(row, name).toBeDefined();
+      expect(row!.buttons, name).toEqual([]);
+      expect(row!.text, name).toMatch(reason);
+      expect(row!.text, name).not.toMatch(/adminCount/);
+    };
+    expectRefused('Hosting Admin', /Your own account: change your password yourself\./);
+    expectRefused('Directie Lid', /A protected account/); // a protected group of the environment
+    expectRefused('Hosting Domain Admin', /A protected account/); // Domain Admins
+    expectRefused('Late Beheerder', /A protected account/); // Domain Admins through a nested group, no adminCount
+    expectRefused('Provider Medewerker', /A protected account/); // the provider's staff, nested
+    expectRefused('Tweede Beheerder', /A protected account/); // another admin of the environment
+    expectRefused('Never Expires', /never expires, so a change at first sign-in cannot be forced/);
+    expect(shown.get('Joman Mus')!.buttons).toEqual(['Reset', 'Mail password']);
+    expect(shown.get('Info SBF')!.buttons).toEqual(['Reset', 'Mail password']);
+
+    const nl = rows((await ask(await signedIn('nl-NL'), 'lijst')).card);
+    expect(nl.get('Hosting Admin')!.text).toMatch(/Uw eigen account/);
+    expect(nl.get('Directie Lid')!.text).toMatch(/Een beschermd account/);
+  });
+
+  it('shows a lock-out in the row (and since when), read with the list', async () => {
+    const admin = await signedIn();
+    const undo = await lockOut(HOSTING.bjansen.dn);
+    try {
+      // The list in memory reads changes every few seconds.
+      await expect
+        .poll(async () => rows((await ask(admin, 'find bert')).card).get('Bert Jansen')?.text ?? '', { timeout: 20_000, interval: 1000 })
+        .toMatch(/\(locked out since \d{1,2} \w{3},? \d{2}:\d{2}\)/);
+    } finally {
+      await undo();
     }
   });
 });

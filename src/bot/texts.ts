@@ -165,6 +165,9 @@ const EN = {
       mail: 'Mail password',
       'notice-mail': 'Notice mail',
       'sign-in': 'Sign-in',
+      'portal-change': 'Changed at the portal',
+      'link-mail': 'Link mailed',
+      'link-change': 'Chosen with the link',
     },
     outcomes: {
       intent: 'started',
@@ -323,6 +326,9 @@ const NL: Texts = {
       mail: 'Wachtwoord mailen',
       'notice-mail': 'Melding gemaild',
       'sign-in': 'Aanmelding',
+      'portal-change': 'Gewijzigd op het portaal',
+      'link-mail': 'Link gemaild',
+      'link-change': 'Gekozen met de link',
     },
     outcomes: {
       intent: 'gestart',

@@ -43,9 +43,6 @@ export interface IssuedLink extends LinkGrant {
 
 export type LinkUse = { readonly status: 'ok'; readonly link: IssuedLink } | { readonly status: 'used' | 'expired' | 'unknown' };
 
-/** LINK_TTL_HOURS: at most 72. */
-export const LINK_MAX_TTL_HOURS = 72;
-
 /** 32 random bytes, base64url: 43 characters. */
 export const LINK_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 

@@ -28,6 +28,7 @@ const EN = {
   common: {
     reset: 'Reset',
     mailPassword: 'Mail password',
+    sendLink: 'Send link',
     choose: 'Choose',
     irreversible: 'This process is irreversible.',
     columns: COLUMNS,
@@ -52,6 +53,7 @@ const EN = {
     passwordRequired: 'Enter your password.',
     privacy: 'Your password is only used to check who you are. It is not stored.',
     submit: 'Sign in',
+    pending: 'Once you have signed in, I will do what you asked: "{command}".',
   },
   environmentPicker: {
     title: 'Choose an environment',
@@ -92,6 +94,12 @@ const EN = {
     body: 'The temporary password of {name} was mailed to {recipient} at {time}.',
     mustChange: 'The employee must change it at the first sign-in: the temporary password works only once.',
     notice: 'A notice without the password went to the employee’s own address.',
+  },
+  linkOutcome: {
+    title: 'Link mailed',
+    body: 'A single-use link for {name} to choose a new password was mailed to {recipient} at {time}.',
+    mustChange: 'Link mode: no password was set, shown or mailed. Nothing changed in the directory: the current password keeps working until the employee chooses one with the link (it works once, until {expires}).',
+    notice: '',
   },
   mailFailed: {
     title: 'Password reset, but the mail failed',
@@ -153,6 +161,8 @@ const EN = {
     incompleteExamples: { find: 'find mus', reset: 'reset jmus', mail: 'mail jmus' },
     working: 'Resetting and mailing for {name}…',
     dialogTitle: 'Password Reset',
+    passwordChosen: '{name} has chosen a new password: the temporary password you reset no longer works.',
+    passwordExpired: 'The temporary password of {name} was not used within {duration} and has been replaced by one nobody knows. Reset it again if {name} still needs one.',
   },
   history: {
     title: 'Recent activity in {environment}',
@@ -168,6 +178,8 @@ const EN = {
       'portal-change': 'Changed at the portal',
       'link-mail': 'Link mailed',
       'link-change': 'Chosen with the link',
+      'password-chosen': 'Employee chose a password',
+      expire: 'Unused temporary password replaced',
     },
     outcomes: {
       intent: 'started',
@@ -188,6 +200,7 @@ const NL: Texts = {
   common: {
     reset: 'Reset',
     mailPassword: 'Wachtwoord mailen',
+    sendLink: 'Link sturen',
     choose: 'Kiezen',
     irreversible: 'Dit proces is onomkeerbaar.',
     columns: COLUMNS,
@@ -212,6 +225,7 @@ const NL: Texts = {
     passwordRequired: 'Vul uw wachtwoord in.',
     privacy: 'Uw wachtwoord wordt alleen gebruikt om te controleren wie u bent. Het wordt niet opgeslagen.',
     submit: 'Aanmelden',
+    pending: 'Zodra u bent aangemeld, doe ik wat u vroeg: "{command}".',
   },
   environmentPicker: {
     title: 'Kies een omgeving',
@@ -252,6 +266,12 @@ const NL: Texts = {
     body: 'Het tijdelijke wachtwoord van {name} is om {time} gemaild naar {recipient}.',
     mustChange: 'De medewerker moet het bij de eerste aanmelding wijzigen: het tijdelijke wachtwoord werkt maar één keer.',
     notice: 'Er is een melding zonder wachtwoord naar het eigen adres van de medewerker gestuurd.',
+  },
+  linkOutcome: {
+    title: 'Link gemaild',
+    body: 'Een eenmalige link voor {name} om een nieuw wachtwoord te kiezen is om {time} gemaild naar {recipient}.',
+    mustChange: 'Linkmodus: er is geen wachtwoord ingesteld, getoond of gemaild. In de directory is niets gewijzigd: het huidige wachtwoord blijft werken tot de medewerker met de link een nieuw kiest (de link werkt één keer, tot {expires}).',
+    notice: '',
   },
   mailFailed: {
     title: 'Wachtwoord gereset, maar de mail is mislukt',
@@ -314,6 +334,8 @@ const NL: Texts = {
     incompleteExamples: { find: 'zoek mus', reset: 'reset jmus', mail: 'mail jmus' },
     working: 'Bezig met resetten en mailen voor {name}…',
     dialogTitle: 'Wachtwoord resetten',
+    passwordChosen: '{name} heeft een nieuw wachtwoord gekozen: het tijdelijke wachtwoord dat u resette werkt niet meer.',
+    passwordExpired: 'Het tijdelijke wachtwoord van {name} is niet binnen {duration} gebruikt en is vervangen door een wachtwoord dat niemand kent. Reset opnieuw als {name} er nog een nodig heeft.',
   },
   history: {
     title: 'Recente activiteit in {environment}',
@@ -329,6 +351,8 @@ const NL: Texts = {
       'portal-change': 'Gewijzigd op het portaal',
       'link-mail': 'Link gemaild',
       'link-change': 'Gekozen met de link',
+      'password-chosen': 'Medewerker koos een wachtwoord',
+      expire: 'Ongebruikt tijdelijk wachtwoord vervangen',
     },
     outcomes: {
       intent: 'gestart',

@@ -70,6 +70,10 @@ const envSchema = z
     SIGN_IN_FAILURE_MIN_MS: z.coerce.number().int().min(0).max(10_000).default(800),
     PUBLIC_URL: urlWithProtocols(['https:', 'http:']).optional(),
     LINK_TTL_HOURS: z.coerce.number().int().min(1).max(LINK_MAX_TTL_HOURS).default(24),
+    OUTCOME_POLL_SECONDS: z.coerce.number().int().min(1).max(24 * 60 * 60).default(60),
+    TEMP_PASSWORD_MAX_MINUTES: z.coerce.number().int().min(1).max(30 * 24 * 60).default(1440),
+    LIST_POLL_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
+    LIST_RELOAD_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(10),
   })
   .superRefine((env, ctx) => {
     const ldap = new URL(env.LDAP_URL);
@@ -229,6 +233,18 @@ export interface Config {
   readonly publicUrl: string | undefined;
   /** How long a link mailed in link mode works. */
   readonly linkTtlHours: number;
+  /** What becomes of temporary passwords (src/reset/follow-up.ts). */
+  readonly followUp: {
+    /** How often one instance looks whether employees have chosen their password. */
+    readonly pollSeconds: number;
+    /** A temporary password unused this long is replaced by one nobody knows. */
+    readonly tempPasswordMaxMinutes: number;
+  };
+  /** The environments' lists in memory: how often changes are read, and the whole list again. */
+  readonly list: {
+    readonly pollSeconds: number;
+    readonly reloadMinutes: number;
+  };
   /** The tenants file's own `protectedGroupDns`: protected in every environment. */
   readonly protectedGroupDns: readonly string[];
   readonly tenants: readonly Tenant[];
@@ -326,6 +342,14 @@ export function loadConfig(
     },
     publicUrl,
     linkTtlHours: settings.LINK_TTL_HOURS,
+    followUp: {
+      pollSeconds: settings.OUTCOME_POLL_SECONDS,
+      tempPasswordMaxMinutes: settings.TEMP_PASSWORD_MAX_MINUTES,
+    },
+    list: {
+      pollSeconds: settings.LIST_POLL_SECONDS,
+      reloadMinutes: settings.LIST_RELOAD_MINUTES,
+    },
     protectedGroupDns: tenants.data.protectedGroupDns,
     tenants: tenants.data.tenants.map((tenant) => ({
       ...tenant,

@@ -573,7 +573,6 @@ describe.each(subjects)('state contract: $name', (subject) => {
       tenantKey: 'hosting',
       accountName: 'Joman Mus',
       admin: { teamsTenantId: 'tenant-a', aadObjectId: 'user-1', dn: 'CN=Info SBF,OU=Hosting,DC=corp,DC=test', sam: 'sbf_info' },
-      language: 'nl' as const,
       resetAt,
     });
     const g1 = '11111111-1111-4111-8111-111111111111';
@@ -606,7 +605,7 @@ describe.each(subjects)('state contract: $name', (subject) => {
     });
 
     it('refuses a malformed reset and stores nothing', async () => {
-      const bad = [{ ...reset('not-a-guid', '2026-02-10T12:00:00.000Z') }, { ...reset(g1, 'yesterday') }, { ...reset(g1, '2026-02-10T12:00:00.000Z'), language: 'de' }];
+      const bad = [{ ...reset('not-a-guid', '2026-02-10T12:00:00.000Z') }, { ...reset(g1, 'yesterday') }, { ...reset(g1, '2026-02-10T12:00:00.000Z'), admin: { teamsTenantId: 'tenant-a', aadObjectId: '', dn: 'CN=x', sam: 'x' } }];
       for (const value of bad) expect((await caught(a.pendingResets.put(value as ReturnType<typeof reset>))).code).toBe('INPUT_INVALID');
       expect(await b.pendingResets.list()).toEqual([]);
     });

@@ -245,6 +245,7 @@ export function employeeListCard(
     previous?: PageCursor;
     next?: PageCursor;
     pageNumber: number;
+    mailMode?: 'password' | 'link';
   },
 ): AdaptiveCardAttachment {
   const { environmentName, people, previous, next, pageNumber } = options;
@@ -270,7 +271,7 @@ export function employeeListCard(
         next: t.next,
         empty: search === '' ? t.empty : fill(t.emptySearch, { search: quoted }),
         reset: texts.common.reset,
-        mailPassword: texts.common.mailPassword,
+        mailPassword: options.mailMode === 'link' ? texts.common.sendLink : texts.common.mailPassword,
       },
       search,
       isEmpty: people.length === 0,
@@ -296,13 +297,14 @@ export function cardBytes(attachment: AdaptiveCardAttachment): number {
 
 export function employeeCard(
   lang: Language,
-  options: { environmentName: string; person: Person; nonce: string },
+  options: { environmentName: string; person: Person; nonce: string; mailMode?: 'password' | 'link' },
 ): AdaptiveCardAttachment {
   const { environmentName, person, nonce } = options;
   const texts = TEXTS[lang];
   const hint = statusHint(person, texts);
+  const mailPassword = options.mailMode === 'link' ? texts.common.sendLink : texts.common.mailPassword;
   return expand('employee', {
-    t: { ...texts.employee, irreversible: texts.common.irreversible, reset: texts.common.reset, mailPassword: texts.common.mailPassword },
+    t: { ...texts.employee, irreversible: texts.common.irreversible, reset: texts.common.reset, mailPassword },
     facts: personFacts(person, environmentName, texts),
     hasHint: hint !== '',
     hint: fill(texts.common.statusLine, { status: hint }),
@@ -341,6 +343,17 @@ export function mailOutcomeCard(
   const { person, maskedRecipient, at, noticeSent, timeZone = DEFAULT_TIME_ZONE } = options;
   const t = TEXTS[lang].mailOutcome;
   return expand('mail-outcome', { t: { ...t, body: mailBody(t.body, person, maskedRecipient, at, lang, timeZone) }, noticeSent });
+}
+
+/** Link mode: the link went out; nothing changed in the directory. */
+export function linkOutcomeCard(lang: Language, options: { person: Person; maskedRecipient: string; at: Date; expiresAt: Date; timeZone?: string }): AdaptiveCardAttachment {
+  const { person, maskedRecipient, at, expiresAt, timeZone = DEFAULT_TIME_ZONE } = options;
+  const t = TEXTS[lang].linkOutcome;
+  const expires = new Intl.DateTimeFormat(lang === 'nl' ? 'nl-NL' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(expiresAt);
+  return expand('mail-outcome', {
+    t: { ...t, body: mailBody(t.body, person, maskedRecipient, at, lang, timeZone), mustChange: fill(t.mustChange, { expires }) },
+    noticeSent: false,
+  });
 }
 
 export function mailFailedCard(

@@ -14,6 +14,7 @@ import { AppError } from '../errors/catalog.js';
 import { fill, type Language } from '../i18n/translations.js';
 import { parseMailAddress } from '../mail/address.js';
 import { checkReset } from '../reset/reconcile.js';
+import { linkMailDeps, mailLink } from '../reset/mail-link.js';
 import { mailPassword, resetPassword } from '../reset/reset-password.js';
 import { PENDING_COMMAND_MAX_LENGTH } from '../state/chat.js';
 import type { Caller } from './caller.js';
@@ -237,7 +238,11 @@ async function sendMail(deps: BotDeps, caller: Caller, data: { guid: string; non
     return mailFormCard(deps, caller, a, person, { address: data.address.slice(0, 320), language: data.language, error: message, nonce: data.nonce });
   }
   await useConfirmation({ nonces: deps.nonces, audit: deps.core.audit }, caller, a, data.nonce, data.guid, 'mail');
-  const run = mailPassword(a.admin, a.tenant, { guid: data.guid }, data.address, data.language, deps.core).then(
+  const run = (
+    a.tenant.mailMode === 'link'
+      ? mailLink(a.admin, a.tenant, { guid: data.guid }, data.address, data.language, linkMailDeps(deps.core))
+      : mailPassword(a.admin, a.tenant, { guid: data.guid }, data.address, data.language, deps.core)
+  ).then(
     (result) => mailOutcome(deps, caller, a, result),
     (error: unknown) => failureCard(deps, caller, error),
   );

@@ -11,6 +11,7 @@ import type { EmployeePage } from '../employees/browse.js';
 import { fill, type Language } from '../i18n/translations.js';
 import { maskMailAddress } from '../mail/address.js';
 import type { CheckResult } from '../reset/reconcile.js';
+import type { LinkMailResult } from '../reset/mail-link.js';
 import { ResetOutcomeUnknownError, type MailResult } from '../reset/reset-password.js';
 import type { Caller } from './caller.js';
 import * as cards from './cards.js';
@@ -34,12 +35,13 @@ export async function listCard(deps: BotDeps, caller: Caller, a: ActingAdmin, pa
     ...(page.previous ? { previous: page.previous } : {}),
     ...(page.next ? { next: page.next } : {}),
     pageNumber: page.pageNumber,
+    mailMode: a.tenant.mailMode,
   });
 }
 
 export async function employeeCard(deps: BotDeps, caller: Caller, a: ActingAdmin, person: Person): Promise<Card> {
   const [nonce] = await issueConfirmations(deps.nonces, caller, a, [person.guid], 'reset');
-  return cards.employeeCard(caller.language, { environmentName: a.tenant.name, person, nonce: nonce as string });
+  return cards.employeeCard(caller.language, { environmentName: a.tenant.name, person, nonce: nonce as string, mailMode: a.tenant.mailMode });
 }
 
 export interface MailFormInput {
@@ -66,8 +68,9 @@ export function environmentChosenCard(caller: Caller, tenant: Tenant): Card {
   return cards.messageCard(caller.language, { kind: 'info', text: fill(TEXTS[caller.language].chat.environmentChosen, { environment: tenant.name }) });
 }
 
-export async function mailOutcome(deps: BotDeps, caller: Caller, a: ActingAdmin, result: MailResult): Promise<Card> {
+export async function mailOutcome(deps: BotDeps, caller: Caller, a: ActingAdmin, result: MailResult | LinkMailResult): Promise<Card> {
   const common = { person: result.person, maskedRecipient: maskMailAddress(result.recipient), at: new Date(), timeZone: caller.timeZone };
+  if (result.status === 'link-mailed') return cards.linkOutcomeCard(caller.language, { ...common, expiresAt: result.expiresAt });
   if (result.status === 'mailed') return cards.mailOutcomeCard(caller.language, { ...common, noticeSent: result.noticeSent });
   // The mail failed after the reset: nothing keeps that password; Show password sets a fresh one.
   const [nonce] = await issueConfirmations(deps.nonces, caller, a, [result.person.guid], 'reveal');

@@ -98,6 +98,9 @@ export const referenceSchema = z
   .max(256)
   .regex(/^[^\u0000-\u001f\u007f]+$/);
 
+/** The admin's actions on an employee that are audited under one correlation id. */
+type AuditedAction = 'reset' | 'mail' | 'link-mail';
+
 interface Action {
   readonly admin: Admin;
   readonly tenant: Tenant;
@@ -142,7 +145,7 @@ async function findTarget(action: Action, target: TargetRef, directory: Director
 async function authorize(
   action: Action,
   target: TargetRef,
-  auditAction: 'reset' | 'mail',
+  auditAction: AuditedAction,
   directory: DirectoryConnection,
   deps: ResetDeps,
   mail?: { recipient: string; language: Language },
@@ -163,7 +166,7 @@ function isRefusal(error: AppError): boolean {
   return /^(AUTH_|TARGET_|INPUT_|ADMIN_)/.test(error.code) || error.code === 'DIRECTORY_USER_NOT_FOUND' || error.code === 'DIRECTORY_USER_AMBIGUOUS';
 }
 
-async function recordRefusal(action: Action, auditAction: 'reset' | 'mail', refusal: AppError, deps: ResetDeps, mail?: { recipient: string; language: Language }) {
+async function recordRefusal(action: Action, auditAction: AuditedAction, refusal: AppError, deps: ResetDeps, mail?: { recipient: string; language: Language }) {
   const outcome = isRefusal(refusal) ? 'refused' : 'failed';
   try {
     await deps.audit.record(
@@ -177,7 +180,7 @@ async function recordRefusal(action: Action, auditAction: 'reset' | 'mail', refu
 }
 
 /** The target's password version, for the intent entry; a failure here is audited and nothing changes. */
-async function versionBefore(action: Action, auditAction: 'reset' | 'mail', person: Person, directory: DirectoryConnection, deps: ResetDeps, mail?: { recipient: string; language: Language }) {
+async function versionBefore(action: Action, auditAction: AuditedAction, person: Person, directory: DirectoryConnection, deps: ResetDeps, mail?: { recipient: string; language: Language }) {
   let version: PasswordVersion | null;
   try {
     version = await directory.passwordVersion(person.guid);
@@ -350,3 +353,6 @@ async function sendNotice(action: Action, person: Person, recipient: string, lan
     return false;
   }
 }
+
+/** For the other use cases on an employee (src/reset/mail-link.ts): the same checks and audit entries. */
+export { authorize as authorizeTarget, entry as auditEntryFor, versionBefore as passwordVersionBefore };

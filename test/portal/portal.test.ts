@@ -51,7 +51,6 @@ async function pending(admin: Admin, tenantKey: string, guid: string, name: stri
     tenantKey,
     accountName: name,
     admin: { teamsTenantId: tenantKey === 'acme' ? ACME_TEAMS_TENANT : HOSTING_TEAMS_TENANT, aadObjectId: admin.teamsId as string, dn: admin.identity.dn, sam: admin.identity.sam },
-    language: 'nl',
     resetAt: new Date().toISOString(),
   });
 }

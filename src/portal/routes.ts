@@ -147,15 +147,18 @@ export function portalRoutes(deps: LinkDeps, options: PortalOptions): (server: r
     res.sendRaw(status, html, { 'Content-Type': 'text/html; charset=utf-8' });
   };
 
-  /** The form came from this site's page: its CSRF token matches the cookie, and no other site sent it. */
-  const fromOwnPage = (req: restify.Request, form: z.infer<typeof formSchema>): boolean => {
-    if (req.headers['sec-fetch-site'] === 'cross-site') return false;
+  /** Why a form did not come from this site's page (its CSRF token, another site), or undefined when it did. */
+  const notFromOwnPage = (req: restify.Request, form: z.infer<typeof formSchema>): string | undefined => {
+    // Browsers say where a request came from: only this page's own origin may post (not even a sibling subdomain).
+    const site = req.headers['sec-fetch-site'];
+    if (site !== undefined && site !== 'same-origin' && site !== 'none') return 'cross-site';
+    // With Referrer-Policy no-referrer, Chromium sends `Origin: null` for the page's own form.
     const origin = req.headers.origin;
-    if (origin !== undefined) {
+    if (origin !== undefined && origin !== 'null') {
       const expected = publicUrl ? publicUrl.origin : `${secure ? 'https' : 'http'}://${req.headers.host ?? ''}`;
-      if (origin !== expected) return false;
+      if (origin !== expected) return 'origin';
     }
-    return sameToken(cookieValue(req.headers.cookie, CSRF_COOKIE), form.csrf);
+    return sameToken(cookieValue(req.headers.cookie, CSRF_COOKIE), form.csrf) ? undefined : 'token';
   };
 
   const tenantOf = (key: string | undefined): Tenant | undefined => (key ? deps.tenants.find((t) => t.key === key) : undefined);
@@ -231,8 +234,9 @@ export function portalRoutes(deps: LinkDeps, options: PortalOptions): (server: r
       const isLink = typeof form.token === 'string' && form.token !== '';
       try {
         if (!parsed.success) throw new AppError('INPUT_INVALID');
-        if (!fromOwnPage(req, form)) {
-          deps.log.warn({ code: 'PORTAL_FORM_REFUSED', reason: 'csrf' }, 'portal form refused: not from its own page');
+        const refused = notFromOwnPage(req, form);
+        if (refused !== undefined) {
+          deps.log.warn({ code: 'PORTAL_FORM_REFUSED', reason: refused }, 'portal form refused: not from its own page');
           throw new AppError('PORTAL_FORM_EXPIRED');
         }
         if (isLink) {

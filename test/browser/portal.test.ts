@@ -60,8 +60,7 @@ async function fillForm(page: Page, fields: { login?: string; current?: string; 
 }
 
 async function submitAndRead(page: Page): Promise<string> {
-  await Promise.all([page.waitForLoadState('load'), page.getByRole('button').click()]);
-  await page.waitForLoadState('load');
+  await Promise.all([page.waitForNavigation(), page.getByRole('button').click()]);
   return (await page.locator('#status').textContent())?.trim() ?? '';
 }
 

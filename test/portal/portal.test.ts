@@ -111,6 +111,7 @@ describe('the page', () => {
         await postForm(`${p.url}/change`, { ...fields, csrf: page.csrf }, { cookie: 'pwportal_csrf=' + 'A'.repeat(43) }),
         await postForm(`${p.url}/change`, { ...fields, csrf: page.csrf }, { cookie: page.cookie, origin: 'https://evil.example' }),
         await postForm(`${p.url}/change`, { ...fields, csrf: page.csrf }, { cookie: page.cookie, 'sec-fetch-site': 'cross-site' }),
+        await postForm(`${p.url}/change`, { ...fields, csrf: page.csrf }, { cookie: page.cookie, 'sec-fetch-site': 'same-site', origin: 'null' }),
       ];
       for (const refused of answers) {
         expect(refused.status).toBe(403);

@@ -164,6 +164,14 @@ describe.each(subjects)('state contract: $name', (subject) => {
       expect(await (await open()).confirmations.consume(token, binding)).toBe('used'); // and after a restart
     });
 
+    it.each<NonceBinding['purpose']>(['reset', 'mail', 'reveal', 'unlock'])('keeps a %s confirmation apart from the other purposes', async (purpose) => {
+      const token = await issueOne(a, { ...binding, purpose });
+      for (const other of (['reset', 'mail', 'reveal', 'unlock'] as const).filter((p) => p !== purpose)) {
+        expect(await b.confirmations.consume(token, { ...binding, purpose: other })).toBe('mismatch');
+      }
+      expect(await b.confirmations.consume(token, { ...binding, purpose })).toBe('ok');
+    });
+
     it.each<[string, Partial<NonceBinding>]>([
       ['another Teams user', { aadObjectId: 'user-2' }],
       ['another Teams tenant', { teamsTenantId: 'tenant-b' }],

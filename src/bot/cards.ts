@@ -419,7 +419,8 @@ export function linkOutcomeCard(lang: Language, options: { person: Person; maske
   const t = TEXTS[lang].linkOutcome;
   const expires = new Intl.DateTimeFormat(lang === 'nl' ? 'nl-NL' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(expiresAt);
   return expand('mail-outcome', {
-    t: { ...t, body: mailBody(t.body, person, maskedRecipient, at, lang, timeZone), mustChange: fill(t.mustChange, { expires }) },
+    // The mail outcome's card, without its notice line: no notice goes out in link mode.
+    t: { ...t, notice: '', body: mailBody(t.body, person, maskedRecipient, at, lang, timeZone), mustChange: fill(t.mustChange, { expires }) },
     noticeSent: false,
   });
 }

@@ -129,7 +129,6 @@ const EN = {
     title: 'Link mailed',
     body: 'A single-use link for {name} to choose a new password was mailed to {recipient} at {time}.',
     mustChange: 'Link mode: no password was set, shown or mailed. Nothing changed in the directory: the current password keeps working until the employee chooses one with the link (it works once, until {expires}).',
-    notice: '',
   },
   mailFailed: {
     title: 'Password reset, but the mail failed',
@@ -335,7 +334,6 @@ const NL: Texts = {
     title: 'Link gemaild',
     body: 'Een eenmalige link voor {name} om een nieuw wachtwoord te kiezen is om {time} gemaild naar {recipient}.',
     mustChange: 'Linkmodus: er is geen wachtwoord ingesteld, getoond of gemaild. In de directory is niets gewijzigd: het huidige wachtwoord blijft werken tot de medewerker met de link een nieuw kiest (de link werkt één keer, tot {expires}).',
-    notice: '',
   },
   mailFailed: {
     title: 'Wachtwoord gereset, maar de mail is mislukt',

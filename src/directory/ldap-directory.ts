@@ -351,7 +351,16 @@ class LdapConnection implements DirectoryConnection {
     const changed = new GreaterThanEqualsFilter({ attribute: 'uSNChanged', value: since.usn.toString() });
     const people: ListedPerson[] = [];
     for await (const entries of this.pagedSearch(await this.namingContext(), new AndFilter({ filters: [...IS_PERSON, changed] }))) {
-      for (const entry of entries) if (isPersonEntry(entry)) people.push(toListed(entry));
+      for (const entry of entries) {
+        if (!isPersonEntry(entry)) continue;
+        try {
+          people.push(toListed(entry));
+        } catch (error) {
+          // One entry the service account cannot read whole must not stop every later read of changes.
+          if (!(error instanceof AppError)) throw error;
+          this.shared.log?.warn({ code: 'DIRECTORY_ENTRY_SKIPPED', dn: entry.dn.slice(0, 300), detail: error.detail }, 'changed entry skipped');
+        }
+      }
     }
     return { people, mark };
   }

@@ -75,6 +75,7 @@ export function createCore(config: Config, log: Logger, state: StateStore): Core
     audit,
     log,
     passwordLength: config.passwordLength,
+    pendingResets: state.pendingResets,
     reconcileGraceMs: reconcileDeps.reconcileGraceMs,
     runExclusive: (job, work) => state.runExclusive(job, work),
     close() {

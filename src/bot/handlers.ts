@@ -10,19 +10,21 @@ import { signIn as signInUseCase } from '../auth/sign-in.js';
 import type { Tenant } from '../config/config.js';
 import type { Person } from '../directory/directory.js';
 import { employeeByGuid, employeePage, listEmployees, recentHistory, resolveEmployees } from '../employees/browse.js';
-import { AppError } from '../errors/catalog.js';
+import { AppError, isAppError } from '../errors/catalog.js';
 import { fill, type Language } from '../i18n/translations.js';
 import { parseMailAddress } from '../mail/address.js';
 import { checkReset } from '../reset/reconcile.js';
 import { mailPassword, resetPassword } from '../reset/reset-password.js';
+import { unlockAccount } from '../reset/unlock.js';
+import { PENDING_COMMAND_MAX_LENGTH } from '../state/chat.js';
 import type { Caller } from './caller.js';
-import type { CardAction } from './card-actions.js';
+import type { CardAction, ListOrigin } from './card-actions.js';
 import * as cards from './cards.js';
-import { parseCommand } from './commands.js';
+import { parseCommand, stripMentions } from './commands.js';
 import { errorCard, tenantsForCaller, type BotDeps, type Card, type TaskResponse } from './context.js';
 import { answerInTime } from './in-time.js';
 import { TEXTS } from './texts.js';
-import { employeeCard, environmentChosenCard, failureCard, listCard, mailFormCard, mailOutcome, pickerFor, resetCheckCard, unknownInDialog } from './views.js';
+import { employeeCard, environmentChosenCard, failureCard, listCard, mailFormCard, mailOutcome, listAgain, listPageCard, notFoundCard, pickerFor, resetCheckCard, unknownInDialog, unlockedCard } from './views.js';
 
 export { assertCallerAllowed, type BotDeps, type Card } from './context.js';
 
@@ -32,12 +34,12 @@ const acting = (deps: BotDeps, caller: Caller) => actingAdmin(deps.sessions, cal
  * Turns "no session", "session ended" and "no environment" into the card that fixes them and
  * other errors into an error card; `wrap` places that card (in the chat, or in a dialog).
  */
-async function guarded<T>(deps: BotDeps, caller: Caller, work: () => Promise<T>, wrap: (card: Card) => T): Promise<T> {
+async function guarded<T>(deps: BotDeps, caller: Caller, work: () => Promise<T>, wrap: (card: Card) => T, signInFirst?: () => Promise<Card>): Promise<T> {
   try {
     return await work();
   } catch (error) {
     if (!(error instanceof AppError)) return wrap(errorCard(deps, caller, error));
-    if (error.code === 'SIGN_IN_REQUIRED') return wrap(cards.signInCard(caller.language, {}));
+    if (error.code === 'SIGN_IN_REQUIRED') return wrap(signInFirst ? await signInFirst() : cards.signInCard(caller.language, {}));
     if (error.code === 'ADMIN_SESSION_ENDED') {
       await endSession({ sessions: deps.sessions, audit: deps.core.audit, log: deps.log }, caller, error);
       return wrap(cards.signInCard(caller.language, { error: new AppError('ADMIN_SESSION_ENDED').userMessage(caller.language) }));
@@ -52,9 +54,13 @@ async function guarded<T>(deps: BotDeps, caller: Caller, work: () => Promise<T>,
 
 const inChat = (card: Card) => card;
 
-/** One hit acts, several show a picker. */
-async function resolveOne(deps: BotDeps, caller: Caller, a: ActingAdmin, reference: string, intent: 'reset' | 'mail', act: (p: Person) => Promise<Card>): Promise<Card> {
-  const people = await resolveEmployees(deps.core, a, reference);
+/** One hit acts, several show a picker, none says what was typed and how to search. */
+async function resolveOne(deps: BotDeps, caller: Caller, a: ActingAdmin, reference: string, intent: 'reset' | 'mail' | 'status', act: (p: Person) => Promise<Card>): Promise<Card> {
+  const people = await resolveEmployees(deps.core, a, reference).catch((error: unknown) => {
+    if (isAppError(error, 'DIRECTORY_USER_NOT_FOUND')) return [];
+    throw error;
+  });
+  if (people.length === 0) return notFoundCard(deps, caller, a, reference);
   return people.length === 1 ? act(people[0] as Person) : cards.pickerCard(caller.language, { people: [...people], intent });
 }
 
@@ -65,8 +71,34 @@ async function chooseEnvironment(deps: BotDeps, caller: Caller, session: AdminSe
 
 // ---------------------------------------------------------------- commands typed in the chat
 
+/** Commands that need a session and are kept, when typed before signing in, to run right after. */
+const KEPT_UNTIL_SIGNED_IN: ReadonlySet<string> = new Set(['list', 'find', 'reset', 'mail', 'history', 'env']);
+
+/** The sign-in card, saying that `text` will run once the admin has signed in. */
+async function keepUntilSignedIn(deps: BotDeps, caller: Caller, text: string): Promise<Card> {
+  const command = stripMentions(text).trim().slice(0, PENDING_COMMAND_MAX_LENGTH);
+  try {
+    await deps.pendingCommands.put(caller, command);
+  } catch (error) {
+    deps.log.warn({ code: 'PENDING_COMMAND_NOT_KEPT', cause: String(error) }, 'a command typed before sign-in was not kept');
+    return cards.signInCard(caller.language, {});
+  }
+  return cards.signInCard(caller.language, { pending: command });
+}
+
+/** Runs the command typed before signing in, if any (once: taking it removes it), as a new message. */
+async function runKeptCommand(deps: BotDeps, caller: Caller, post: (card: Card) => Promise<void>): Promise<void> {
+  try {
+    const text = await deps.pendingCommands.take(caller);
+    if (text !== null) await post(await handleMessage(deps, caller, text));
+  } catch (error) {
+    deps.log.warn({ code: 'PENDING_COMMAND_FAILED', cause: String(error) }, 'the command typed before sign-in did not run');
+  }
+}
+
 export async function handleMessage(deps: BotDeps, caller: Caller, text: string): Promise<Card> {
   const command = parseCommand(text);
+  const signInFirst = KEPT_UNTIL_SIGNED_IN.has(command.name) ? () => keepUntilSignedIn(deps, caller, text) : undefined;
   return guarded(deps, caller, async () => {
     switch (command.name) {
       case 'help':
@@ -84,7 +116,7 @@ export async function handleMessage(deps: BotDeps, caller: Caller, text: string)
       }
       case 'list': {
         const a = await acting(deps, caller);
-        return listCard(deps, caller, a, await employeePage(deps.core, a, command.page));
+        return listPageCard(deps, caller, a, await employeePage(deps.core, a, command.page), command.asked);
       }
       case 'find': {
         const a = await acting(deps, caller);
@@ -94,6 +126,12 @@ export async function handleMessage(deps: BotDeps, caller: Caller, text: string)
       case 'reset': {
         const a = await acting(deps, caller);
         return resolveOne(deps, caller, a, command.user, 'reset', (p) => employeeCard(deps, caller, a, p));
+      }
+      case 'status':
+      case 'unlock': {
+        // Both show the card with the account's status; Unlock is a button on it (no command changes anything).
+        const a = await acting(deps, caller);
+        return resolveOne(deps, caller, a, command.user, 'status', (p) => employeeCard(deps, caller, a, p));
       }
       case 'mail': {
         const a = await acting(deps, caller);
@@ -111,14 +149,15 @@ export async function handleMessage(deps: BotDeps, caller: Caller, text: string)
       case 'unknown':
         // Anything else: the sign-in card without a session, help with one.
         await sessionOf(deps.sessions, caller);
-        return cards.helpCard(caller.language);
+        return cards.helpCard(caller.language, command.word ? { notice: fill(TEXTS[caller.language].chat.notUnderstood, { typed: command.text.slice(0, 100) }) } : {});
     }
-  }, inChat);
+  }, inChat, signInFirst);
 }
 
 // ---------------------------------------------------------------- sign-in
 
-async function signIn(deps: BotDeps, caller: Caller, login: string, password: string): Promise<Card> {
+/** The card after a sign-in; `working`: signed in with an environment chosen (the admin manages one). */
+async function signIn(deps: BotDeps, caller: Caller, login: string, password: string): Promise<{ card: Card; working: boolean }> {
   let signedIn;
   try {
     signedIn = await signInUseCase(
@@ -128,7 +167,7 @@ async function signIn(deps: BotDeps, caller: Caller, login: string, password: st
   } catch (error) {
     if (!(error instanceof AppError) || !/^(AUTH_|SIGN_IN_)/.test(error.code)) throw error;
     // What was typed as the name is not echoed back: it may be a password typed in the wrong field.
-    return cards.signInCard(caller.language, { error: error.userMessage(caller.language) });
+    return { card: cards.signInCard(caller.language, { error: error.userMessage(caller.language) }), working: false };
   }
   const { identity, tenants } = signedIn;
   // Their environments' lists load while they read the answer: the first `list` need not wait.
@@ -141,23 +180,37 @@ async function signIn(deps: BotDeps, caller: Caller, login: string, password: st
     tenantKeys: tenants.map((t) => t.key),
     activeTenantKey: only?.key ?? null,
   });
-  return only ? environmentChosenCard(caller, only) : pickerFor(deps, caller, session);
+  return only ? { card: environmentChosenCard(caller, only), working: true } : { card: pickerFor(deps, caller, session), working: false };
 }
 
 // ---------------------------------------------------------------- card actions (Action.Execute)
 
-/** `later` updates the clicked card after the invoke was answered (slow mail server). */
-export async function handleExecute(deps: BotDeps, caller: Caller, action: CardAction, later: (card: Card) => Promise<void>): Promise<Card> {
+/**
+ * `later` updates the clicked card after the invoke was answered (slow mail server); `post` sends
+ * a new message after it (the command typed before signing in, once an environment is chosen).
+ */
+export async function handleExecute(
+  deps: BotDeps,
+  caller: Caller,
+  action: CardAction,
+  later: (card: Card) => Promise<void>,
+  post: (card: Card) => Promise<void>,
+): Promise<Card> {
   const directory = deps.core.directory;
   return guarded(deps, caller, async () => {
     switch (action.verb) {
-      case 'signin':
-        return signIn(deps, caller, action.data.login, action.data.password);
+      case 'signin': {
+        const { card, working } = await signIn(deps, caller, action.data.login, action.data.password);
+        if (working) void runKeptCommand(deps, caller, post);
+        return card;
+      }
       case 'env.choose': {
         const session = await sessionOf(deps.sessions, caller);
         const tenant = tenantsForCaller(deps, caller).find((t) => t.key === action.data.tenantKey && session.tenantKeys.includes(t.key));
         if (!tenant) throw new AppError('AUTH_NOT_ADMIN');
-        return chooseEnvironment(deps, caller, session, tenant);
+        const card = await chooseEnvironment(deps, caller, session, tenant);
+        void runKeptCommand(deps, caller, post);
+        return card;
       }
       case 'list': {
         const a = await acting(deps, caller);
@@ -167,15 +220,26 @@ export async function handleExecute(deps: BotDeps, caller: Caller, action: CardA
       }
       case 'mail.form': {
         const a = await acting(deps, caller);
-        return mailFormCard(deps, caller, a, await employeeByGuid(directory, a, action.data.guid));
+        return mailFormCard(deps, caller, a, await employeeByGuid(directory, a, action.data.guid), { origin: action.data.list });
+      }
+      case 'mail.cancel': {
+        // Back to the card the form came from: the list page, or the employee's card.
+        const a = await acting(deps, caller);
+        if (action.data.list) return listAgain(deps, caller, a, action.data.list);
+        return employeeCard(deps, caller, a, await employeeByGuid(directory, a, action.data.guid));
       }
       case 'pick': {
         const a = await acting(deps, caller);
         const person = await employeeByGuid(directory, a, action.data.guid);
-        return action.data.intent === 'reset' ? employeeCard(deps, caller, a, person) : mailFormCard(deps, caller, a, person);
+        return action.data.intent === 'mail' ? mailFormCard(deps, caller, a, person) : employeeCard(deps, caller, a, person);
       }
       case 'mail.send':
         return sendMail(deps, caller, action.data, later);
+      case 'unlock': {
+        const a = await acting(deps, caller);
+        await useConfirmation({ nonces: deps.nonces, audit: deps.core.audit }, caller, a, action.data.nonce, action.data.guid, 'unlock');
+        return unlockedCard(deps, caller, a, await unlockAccount(a.admin, a.tenant, { guid: action.data.guid }, deps.core));
+      }
       case 'reset.check': {
         const a = await acting(deps, caller);
         return resetCheckCard(deps, caller, a, await checkReset(a.admin, a.tenant, action.data, deps.core));
@@ -186,19 +250,25 @@ export async function handleExecute(deps: BotDeps, caller: Caller, action: CardA
   }, inChat);
 }
 
-async function sendMail(deps: BotDeps, caller: Caller, data: { guid: string; nonce: string; address: string; language: Language }, later: (card: Card) => Promise<void>): Promise<Card> {
+async function sendMail(deps: BotDeps, caller: Caller, data: { guid: string; nonce: string; address: string; language: Language | ''; list?: ListOrigin | undefined }, later: (card: Card) => Promise<void>): Promise<Card> {
   const a = await acting(deps, caller);
   const person = await employeeByGuid(deps.core.directory, a, data.guid);
+  const language = data.language === '' ? null : data.language;
+  if (language === null) {
+    // Nothing chosen: the form again with the field marked; its confirmation stays unused.
+    return mailFormCard(deps, caller, a, person, { address: data.address.slice(0, 320), language: null, nonce: data.nonce, origin: data.list });
+  }
   try {
     parseMailAddress(data.address);
   } catch (error) {
     // The form comes back with the message; its nonce stays valid for the corrected address.
     const message = error instanceof AppError ? error.userMessage(caller.language) : String(error);
-    return mailFormCard(deps, caller, a, person, { address: data.address.slice(0, 320), language: data.language, error: message, nonce: data.nonce });
+    return mailFormCard(deps, caller, a, person, { address: data.address.slice(0, 320), language, error: message, nonce: data.nonce, origin: data.list });
   }
   await useConfirmation({ nonces: deps.nonces, audit: deps.core.audit }, caller, a, data.nonce, data.guid, 'mail');
-  const run = mailPassword(a.admin, a.tenant, { guid: data.guid }, data.address, data.language, deps.core).then(
-    (result) => mailOutcome(deps, caller, a, result),
+  const run = mailPassword(a.admin, a.tenant, { guid: data.guid }, data.address, language, deps.core).then(
+    // From a list, the list comes back with that row marked; a failed mail keeps its own card (Show password).
+    (result) => (result.status === 'mailed' && data.list ? listAgain(deps, caller, a, data.list) : mailOutcome(deps, caller, a, result)),
     (error: unknown) => failureCard(deps, caller, error),
   );
   const working = () => cards.messageCard(caller.language, { kind: 'info', text: fill(TEXTS[caller.language].chat.working, { name: person.displayName }) });
@@ -231,7 +301,10 @@ export async function handleTaskFetch(deps: BotDeps, caller: Caller, action: Car
       }
       const { person, password } = done;
       if (!reveal) {
-        await replaceChatCard(cards.resetDoneCard(caller.language, { person, at: new Date(), timeZone: caller.timeZone })).catch((error: unknown) =>
+        // From a list, the list stays (that row marked); from an employee's card, "reset by you at 10:42".
+        const list = action.verb === 'reset' ? action.data.list : undefined;
+        const done = list ? listAgain(deps, caller, a, list) : Promise.resolve(cards.resetDoneCard(caller.language, { person, at: new Date(), timeZone: caller.timeZone }));
+        await done.then(replaceChatCard).catch((error: unknown) =>
           deps.log.warn({ code: 'CARD_UPDATE_FAILED', cause: String(error) }, 'reset done; the chat card was not updated'),
         );
       }

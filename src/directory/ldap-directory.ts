@@ -26,7 +26,7 @@ import type { Config, Tenant } from '../config/config.js';
 import { AppError } from '../errors/catalog.js';
 import type { Logger } from '../log/logger.js';
 import { DnSyntaxError, isDnWithin, parseDn } from './dn.js';
-import { MAX_MATCHES, type AdminAccountState, type AdminIdentity, type ChangeMark, type Directory, type DirectoryConnection, type ListedPerson, type PasswordVersion, type PeopleRead, type Person } from './directory.js';
+import { MAX_MATCHES, type AccountAction, type AdminAccountState, type AdminIdentity, type ChangeMark, type Directory, type DirectoryConnection, type ListedPerson, type PasswordVersion, type PeopleRead, type Person } from './directory.js';
 import { toDirectoryError, toModifyError, toSignInError } from './ldap-errors.js';
 import { refusalFor } from './protection.js';
 import { domainSidOf, guidToString, parseGuid, sidToString } from './sid.js';
@@ -148,9 +148,18 @@ function isPersonEntry(entry: Entry): boolean {
   }
 }
 
+/** A FILETIME (100 ns since 1601) as a Date; null for 0, "never" and anything unreadable. */
+export function filetimeToDate(value: string | undefined): Date | null {
+  if (value === undefined || NEVER_EXPIRES.has(value) || !/^\d{1,20}$/.test(value)) return null;
+  const ms = BigInt(value) / 10_000n - FILETIME_EPOCH_OFFSET_MS;
+  return ms > 0n && ms < 8_640_000_000_000_000n ? new Date(Number(ms)) : null;
+}
+
 function toPerson(entry: Entry): Person {
   const uac = flags(entry, 'userAccountControl');
   const computed = flags(entry, 'msDS-User-Account-Control-Computed');
+  const lockedOut = (computed & COMPUTED_LOCKOUT) !== 0;
+  const accountExpires = first(entry, 'accountExpires');
   const guid = firstBuffer(entry, 'objectGUID');
   const sam = first(entry, 'sAMAccountName');
   if (!guid || !sam) throw new AppError('DIRECTORY_ERROR', { detail: 'entry without objectGUID or sAMAccountName' });
@@ -163,10 +172,15 @@ function toPerson(entry: Entry): Person {
     mail: first(entry, 'mail') ?? null,
     status: {
       disabled: (uac & UAC_ACCOUNTDISABLE) !== 0,
-      lockedOut: (computed & COMPUTED_LOCKOUT) !== 0,
+      lockedOut,
       mustChange: first(entry, 'pwdLastSet') === '0',
       passwordNeverExpires: (uac & UAC_DONT_EXPIRE_PASSWD) !== 0,
       passwordExpired: (computed & COMPUTED_PASSWORD_EXPIRED) !== 0,
+      // lockoutTime stays set after a lock-out has expired: only the computed bit says "locked".
+      lockedSince: lockedOut ? filetimeToDate(first(entry, 'lockoutTime')) : null,
+      passwordLastSet: filetimeToDate(first(entry, 'pwdLastSet')),
+      accountExpires: filetimeToDate(accountExpires),
+      accountExpired: isAccountExpired(accountExpires, new Date()),
     },
     facts: {
       userAccountControl: uac,
@@ -484,7 +498,7 @@ class LdapConnection implements DirectoryConnection {
    * Reads the target afresh by objectGUID wherever it is in the domain, gathers the facts
    * src/directory/protection.ts decides on, and refuses what must never be reset.
    */
-  async assertResettable(tenant: Tenant, person: Person): Promise<Person> {
+  async assertResettable(tenant: Tenant, person: Person, purpose: AccountAction = 'reset'): Promise<Person> {
     const guid = parseGuid(person.guid);
     if (!guid) throw new AppError('TARGET_OUTSIDE_ENVIRONMENT');
     const found = await this.search(await this.namingContext(), {
@@ -535,6 +549,7 @@ class LdapConnection implements DirectoryConnection {
         passwordNeverExpires: (flags(entry, 'userAccountControl') & UAC_DONT_EXPIRE_PASSWD) !== 0,
       },
       { baseDn: tenant.baseDn, serviceAccountDn: this.shared.options.bindDn, domainSid: domainSidOf(sid), forestRootSid },
+      purpose,
     );
     if (refusal) throw refusal;
     return toPerson(entry);
@@ -579,6 +594,16 @@ class LdapConnection implements DirectoryConnection {
     // answer, nobody knows which: DIRECTORY_OUTCOME_UNKNOWN, never a failure.
     try {
       await this.client.modify(current.dn, changes);
+    } catch (error) {
+      throw toModifyError(error);
+    }
+  }
+
+  async unlockAccount(tenant: Tenant, person: Person): Promise<void> {
+    // `person` is what assertResettable(…, 'unlock') returned on this connection; the scope once more.
+    if (!isDnWithin(person.dn, tenant.baseDn)) throw new AppError('TARGET_OUTSIDE_ENVIRONMENT');
+    try {
+      await this.client.modify(person.dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'lockoutTime', values: ['0'] }) }));
     } catch (error) {
       throw toModifyError(error);
     }
@@ -693,8 +718,12 @@ export class LdapDirectory implements Directory {
     return this.bound((c) => c.adminAccount(adminGuid, tenant));
   }
 
-  assertResettable(tenant: Tenant, person: Person): Promise<Person> {
-    return this.bound((c) => c.assertResettable(tenant, person));
+  assertResettable(tenant: Tenant, person: Person, purpose?: AccountAction): Promise<Person> {
+    return this.bound((c) => c.assertResettable(tenant, person, purpose));
+  }
+
+  unlockAccount(tenant: Tenant, person: Person): Promise<void> {
+    return this.bound((c) => c.unlockAccount(tenant, person));
   }
 
   passwordVersion(guid: string): Promise<PasswordVersion | null> {

@@ -26,6 +26,7 @@ import { maskMailAddress, parseMailAddress } from '../mail/address.js';
 import type { Mailer } from '../mail/mailer.js';
 import { renderPasswordMail, renderResetNoticeMail } from '../mail/templates.js';
 import { forbiddenPartsFor, generateTemporaryPassword } from '../passwords/generate.js';
+import type { PendingResetStore } from '../state/chat.js';
 
 export interface ResetDeps {
   readonly directory: Directory;
@@ -34,12 +35,16 @@ export interface ResetDeps {
   readonly log: Logger;
   /** Random characters in a temporary password. */
   readonly passwordLength: number;
+  /** Where each temporary password set is followed until the employee replaces it (follow-up.ts). */
+  readonly pendingResets: PendingResetStore;
 }
 
 export interface Admin {
   readonly identity: AdminIdentity;
   /** The Teams user (aadObjectId), when the action came from Teams. */
   readonly teamsId?: string | null;
+  /** Their Teams tenant: with `teamsId`, whom the follow-up of a temporary password tells. */
+  readonly teamsTenantId?: string | null;
 }
 
 /** Which employee: by objectGUID (from a card) or by what the admin typed. */
@@ -93,7 +98,8 @@ export const referenceSchema = z
   .max(256)
   .regex(/^[^\u0000-\u001f\u007f]+$/);
 
-interface Action {
+/** One action on one account: the admin, the environment, the audit's correlation id, the target once known. */
+export interface Action {
   readonly admin: Admin;
   readonly tenant: Tenant;
   readonly correlationId: string;
@@ -101,7 +107,7 @@ interface Action {
   reference?: string;
 }
 
-function entry(action: Action, fields: Omit<AuditRecordInput, 'environment' | 'admin' | 'target' | 'correlationId'>): AuditRecordInput {
+export function entry(action: Action, fields: Omit<AuditRecordInput, 'environment' | 'admin' | 'target' | 'correlationId'>): AuditRecordInput {
   const { person } = action;
   return {
     environment: action.tenant.key,
@@ -133,18 +139,23 @@ async function findTarget(action: Action, target: TargetRef, directory: Director
   return people[0] as Person;
 }
 
-/** Admin still holds the environment, target is inside it and resettable. Refusals are audited. */
-async function authorize(
+type ChangeAction = 'reset' | 'mail' | 'unlock';
+
+/** Admin still holds the environment, target is inside it and resettable (or unlockable). Refusals are audited. */
+export async function authorize(
   action: Action,
   target: TargetRef,
-  auditAction: 'reset' | 'mail',
+  auditAction: ChangeAction,
   directory: DirectoryConnection,
-  deps: ResetDeps,
+  deps: Pick<ResetDeps, 'audit' | 'log'>,
   mail?: { recipient: string; language: Language },
 ) {
   try {
     await assertStillAdmin(directory, action.admin.identity, action.tenant);
-    action.person = await directory.assertResettable(action.tenant, await findTarget(action, target, directory));
+    const purpose = auditAction === 'unlock' ? 'unlock' : 'reset';
+    // Known before it is checked, so that a refusal names whom it refused.
+    action.person = await findTarget(action, target, directory);
+    action.person = await directory.assertResettable(action.tenant, action.person, purpose);
   } catch (error) {
     const refusal = error instanceof AppError ? error : new AppError('INTERNAL', { cause: error });
     await recordRefusal(action, auditAction, refusal, deps, mail);
@@ -158,7 +169,7 @@ function isRefusal(error: AppError): boolean {
   return /^(AUTH_|TARGET_|INPUT_|ADMIN_)/.test(error.code) || error.code === 'DIRECTORY_USER_NOT_FOUND' || error.code === 'DIRECTORY_USER_AMBIGUOUS';
 }
 
-async function recordRefusal(action: Action, auditAction: 'reset' | 'mail', refusal: AppError, deps: ResetDeps, mail?: { recipient: string; language: Language }) {
+async function recordRefusal(action: Action, auditAction: ChangeAction, refusal: AppError, deps: Pick<ResetDeps, 'audit' | 'log'>, mail?: { recipient: string; language: Language }) {
   const outcome = isRefusal(refusal) ? 'refused' : 'failed';
   try {
     await deps.audit.record(
@@ -220,6 +231,24 @@ async function setInDirectory(action: Action, person: Person, password: string, 
     deps.log.error({ code: 'AUDIT_WRITE_FAILED', correlationId: action.correlationId, cause: String(error) }, 'reset done but not audited');
   });
   deps.log.info({ code: 'RESET_DONE', correlationId: action.correlationId, environment: action.tenant.key, target: person.dn }, 'temporary password set');
+  await followTemporaryPassword(action, person, deps);
+}
+
+/** From now on the follow-up job watches this temporary password (a failure there loses no password: logged). */
+async function followTemporaryPassword(action: Action, person: Person, deps: ResetDeps): Promise<void> {
+  const { teamsId, teamsTenantId, identity } = action.admin;
+  if (!teamsId || !teamsTenantId) return;
+  await deps.pendingResets
+    .put({
+      accountGuid: person.guid,
+      tenantKey: action.tenant.key,
+      accountName: (person.displayName || person.sam).slice(0, 512),
+      admin: { teamsTenantId, aadObjectId: teamsId, dn: identity.dn, sam: identity.sam },
+      resetAt: new Date().toISOString(),
+    })
+    .catch((error: unknown) => {
+      deps.log.error({ code: 'FOLLOW_UP_NOT_RECORDED', correlationId: action.correlationId, cause: String(error) }, 'reset done; its follow-up was not recorded');
+    });
 }
 
 /**

@@ -68,7 +68,6 @@ export const pendingResetSchema = z.object({
   accountName: z.string().min(1).max(512),
   /** The admin who reset it, to tell them; and who they were in the directory, for the audit. */
   admin: z.object({ teamsTenantId: id, aadObjectId: id, dn: z.string().min(1).max(2048), sam: z.string().min(1).max(256) }),
-  language: z.enum(['nl', 'en']),
   /** UTC ISO 8601: when the directory took the temporary password. */
   resetAt: isoTime,
 });

@@ -163,6 +163,14 @@ describe.each(subjects)('state contract: $name', (subject) => {
       expect(await (await open()).confirmations.consume(token, binding)).toBe('used'); // and after a restart
     });
 
+    it.each<NonceBinding['purpose']>(['reset', 'mail', 'reveal', 'unlock'])('keeps a %s confirmation apart from the other purposes', async (purpose) => {
+      const token = await issueOne(a, { ...binding, purpose });
+      for (const other of (['reset', 'mail', 'reveal', 'unlock'] as const).filter((p) => p !== purpose)) {
+        expect(await b.confirmations.consume(token, { ...binding, purpose: other })).toBe('mismatch');
+      }
+      expect(await b.confirmations.consume(token, { ...binding, purpose })).toBe('ok');
+    });
+
     it.each<[string, Partial<NonceBinding>]>([
       ['another Teams user', { aadObjectId: 'user-2' }],
       ['another Teams tenant', { teamsTenantId: 'tenant-b' }],
@@ -572,7 +580,6 @@ describe.each(subjects)('state contract: $name', (subject) => {
       tenantKey: 'hosting',
       accountName: 'Joman Mus',
       admin: { teamsTenantId: 'tenant-a', aadObjectId: 'user-1', dn: 'CN=Info SBF,OU=Hosting,DC=corp,DC=test', sam: 'sbf_info' },
-      language: 'nl' as const,
       resetAt,
     });
     const g1 = '11111111-1111-4111-8111-111111111111';
@@ -605,7 +612,7 @@ describe.each(subjects)('state contract: $name', (subject) => {
     });
 
     it('refuses a malformed reset and stores nothing', async () => {
-      const bad = [{ ...reset('not-a-guid', '2026-02-10T12:00:00.000Z') }, { ...reset(g1, 'yesterday') }, { ...reset(g1, '2026-02-10T12:00:00.000Z'), language: 'de' }];
+      const bad = [{ ...reset('not-a-guid', '2026-02-10T12:00:00.000Z') }, { ...reset(g1, 'yesterday') }, { ...reset(g1, '2026-02-10T12:00:00.000Z'), admin: { teamsTenantId: 'tenant-a', aadObjectId: '', dn: 'CN=x', sam: 'x' } }];
       for (const value of bad) expect((await caught(a.pendingResets.put(value as ReturnType<typeof reset>))).code).toBe('INPUT_INVALID');
       expect(await b.pendingResets.list()).toEqual([]);
     });

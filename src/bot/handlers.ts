@@ -171,6 +171,8 @@ async function signIn(deps: BotDeps, caller: Caller, login: string, password: st
     return { card: cards.signInCard(caller.language, { error: error.userMessage(caller.language) }), working: false };
   }
   const { identity, tenants } = signedIn;
+  // Their environments' lists load while they read the answer: the first `list` need not wait.
+  void deps.core.people.preload(tenants);
   const only = tenants.length === 1 ? (tenants[0] as Tenant) : undefined;
   const session = await deps.sessions.start({
     teamsTenantId: caller.teamsTenantId,

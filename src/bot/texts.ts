@@ -197,6 +197,7 @@ const EN = {
     pastLastPageOne: 'There is no page {asked}: {environment} has one page of employees. This is it.',
     passwordChosen: '{name} has chosen a new password: the temporary password you reset no longer works.',
     passwordExpired: 'The temporary password of {name} was not used within {duration} and has been replaced by one nobody knows. Reset it again if {name} still needs one.',
+    linkExpired: 'The link mailed to {name} was not used in time and no longer works; nothing was changed. Send a new one if {name} still needs it.',
   },
   history: {
     title: 'Recent activity in {environment}',
@@ -403,6 +404,7 @@ const NL: Texts = {
     pastLastPageOne: 'Er is geen pagina {asked}: {environment} heeft één pagina met medewerkers. Dit is die pagina.',
     passwordChosen: '{name} heeft een nieuw wachtwoord gekozen: het tijdelijke wachtwoord dat u resette werkt niet meer.',
     passwordExpired: 'Het tijdelijke wachtwoord van {name} is niet binnen {duration} gebruikt en is vervangen door een wachtwoord dat niemand kent. Reset opnieuw als {name} er nog een nodig heeft.',
+    linkExpired: 'De link die naar {name} is gemaild is niet op tijd gebruikt en werkt niet meer; er is niets gewijzigd. Stuur een nieuwe als {name} die nog nodig heeft.',
   },
   history: {
     title: 'Recente activiteit in {environment}',

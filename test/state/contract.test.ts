@@ -594,6 +594,10 @@ describe.each(subjects)('state contract: $name', (subject) => {
       expect(await b.pendingResets.get(g2)).toEqual(reset(g2, '2026-02-10T13:00:00.000Z'));
       expect((await b.pendingResets.list()).map((r) => r.accountGuid)).toEqual([g1, g2]);
       expect(await a.pendingResets.list(1)).toHaveLength(1);
+      // A mailed link (link mode) carries the key version read at issue and its expiry.
+      const linked = { ...reset(g1, '2026-02-10T14:00:00.000Z'), link: { keyVersion: 7, expiresAt: '2026-02-11T14:00:00.000Z' } };
+      await b.pendingResets.put(linked);
+      expect(await a.pendingResets.get(g1)).toEqual(linked);
     });
 
     it('settles only the reset it names: a newer one of the same account stays', async () => {

@@ -87,7 +87,7 @@ describe('the Password Change Portal in Chromium', () => {
 
     const { context, page } = await phone('nl-NL');
     await page.goto(link);
-    await expect.poll(() => page.locator('h1').textContent()).toBe('Wachtwoord wijzigen');
+    await expect.poll(() => page.locator('h1').textContent(), { timeout: 10_000 }).toBe('Wachtwoord wijzigen');
     await page.screenshot({ path: `${SCREENSHOTS}portal-nl-form.png`, fullPage: true });
 
     const refusals: Record<'nl' | 'en', { wrong: string; common: string; short: string }> = {
@@ -108,7 +108,7 @@ describe('the Password Change Portal in Chromium', () => {
         expect(await page.locator('h1').textContent()).toBe('Change your password');
       }
       const says = refusals[language];
-      await fillForm(page, { login: HOSTING.jmus.upn, current: 'Niet-Het-Tijdelijke-1', next: 'Zelf-Gekozen-Zin-2026', confirm: 'Zelf-Gekozen-Zin-2026' });
+      await fillForm(page, { login: HOSTING.jmus.upn, current: 'Niet-Het-Tijdelijke-1', next: 'In-Chromium-Gekozen-2026', confirm: 'In-Chromium-Gekozen-2026' });
       expect(await submitAndRead(page)).toBe(says.wrong);
       // The outcome is announced: the status region is focused after the page loads.
       expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('status');
@@ -121,20 +121,20 @@ describe('the Password Change Portal in Chromium', () => {
       // Too short: the page says so before anything is sent.
       await fillForm(page, { login: HOSTING.jmus.upn, current: temporary, next: 'Ab1!x', confirm: 'Ab1!x' });
       await page.getByRole('button').click();
-      await expect.poll(() => page.locator('#status').textContent()).toBe(says.short);
+      await expect.poll(() => page.locator('#status').textContent(), { timeout: 10_000 }).toBe(says.short);
       expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('next');
       expect(await page.getByLabel(/^(New password|Nieuw wachtwoord)$/).getAttribute('aria-invalid')).toBe('true');
       await page.screenshot({ path: `${SCREENSHOTS}portal-${language}-too-short.png`, fullPage: true });
     }
 
-    await fillForm(page, { login: 'jmus', current: temporary, next: 'Zelf-Gekozen-Zin-2026', confirm: 'Zelf-Gekozen-Zin-2026' });
+    await fillForm(page, { login: 'jmus', current: temporary, next: 'In-Chromium-Gekozen-2026', confirm: 'In-Chromium-Gekozen-2026' });
     expect(await page.locator('#strength').getAttribute('value')).not.toBe('0');
     expect(await submitAndRead(page)).toBe('Your password has been changed. You can now sign in with your new password.');
     await page.screenshot({ path: `${SCREENSHOTS}portal-en-done.png`, fullPage: true });
     await context.close();
-    secrets.push('Zelf-Gekozen-Zin-2026');
+    secrets.push('In-Chromium-Gekozen-2026');
 
-    expect(await bindResult(HOSTING.jmus.upn, 'Zelf-Gekozen-Zin-2026')).toBe('ok');
+    expect(await bindResult(HOSTING.jmus.upn, 'In-Chromium-Gekozen-2026')).toBe('ok');
     expect(await bindResult(HOSTING.jmus.dn, temporary)).toBe('52e');
   });
 
@@ -149,7 +149,7 @@ describe('the Password Change Portal in Chromium', () => {
 
     const { context, page } = await phone('nl-NL');
     await page.goto(link);
-    await expect.poll(() => page.locator('h1').textContent()).toBe('Kies uw wachtwoord');
+    await expect.poll(() => page.locator('h1').textContent(), { timeout: 10_000 }).toBe('Kies uw wachtwoord');
     expect(page.url()).not.toContain('token=');
     await page.screenshot({ path: `${SCREENSHOTS}portal-nl-link.png`, fullPage: true });
     await fillForm(page, { next: 'Door-Mij-Gekozen-31', confirm: 'Door-Mij-Gekozen-31' });

@@ -129,6 +129,7 @@ describe('the page', () => {
 
 describe('password mode', () => {
   it('the mail from Mail password points at the portal, where the temporary password becomes the employee\'s own', async () => {
+    const started = Date.now();
     const hosting = p.bot.core.config.tenants.find((t) => t.key === 'hosting')!;
     const result = await mailPassword(hostingAdmin, hosting, { reference: 'jmus' }, HOSTING.jmus.mail as string, 'nl', p.bot.core);
     expect(result.status).toBe('mailed');
@@ -148,8 +149,9 @@ describe('password mode', () => {
     const again = await submit(link as string, { login: 'jmus', current: 'Zelf-Gekozen-Zin-2026', next: 'Nog-Een-Andere-Zin-77', confirm: 'Nog-Een-Andere-Zin-77' }, { 'accept-language': 'nl' });
     expect(again.message).toBe('De gebruikersnaam of het huidige wachtwoord is niet juist.');
 
-    const audit = await p.h.state.audit.recent({ environment: 'hosting', targetSam: 'sbf_jmus', limit: 5 });
-    const changes = audit.filter((e) => e.action === 'portal-change');
+    const audit = await p.h.state.audit.recent({ environment: 'hosting', targetSam: 'sbf_jmus', limit: 50 });
+    // Newest first: the refusal after the change, the change, the wrong current password.
+    const changes = audit.filter((e) => e.action === 'portal-change' && Date.parse(e.time) >= started);
     expect(changes.map((e) => e.outcome)).toEqual(['refused', 'success', 'refused']);
     expect(changes[1]?.client?.address).toBe('127.0.0.1');
     secrets.push('Zelf-Gekozen-Zin-2026', 'Not-The-Temporary-1');

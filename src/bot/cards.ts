@@ -290,6 +290,7 @@ export function employeeListCard(
     previous?: PageCursor;
     next?: PageCursor;
     pageNumber: number;
+    mailMode?: 'password' | 'link';
     /** A line above the list (e.g. "there is no page 99"). */
     note?: string;
   },
@@ -319,7 +320,7 @@ export function employeeListCard(
         next: t.next,
         empty: search === '' ? t.empty : fill(t.emptySearch, { search: quoted }),
         reset: texts.common.reset,
-        mailPassword: texts.common.mailPassword,
+        mailPassword: options.mailMode === 'link' ? texts.common.sendLink : texts.common.mailPassword,
       },
       search,
       hasNote: note !== '',
@@ -351,7 +352,7 @@ export function cardBytes(attachment: AdaptiveCardAttachment): number {
 
 export function employeeCard(
   lang: Language,
-  options: { environmentName: string; person: Person; nonce?: string; unlockNonce?: string; notice?: string; refusal?: string; timeZone?: string },
+  options: { environmentName: string; person: Person; nonce?: string; unlockNonce?: string; notice?: string; refusal?: string; timeZone?: string; mailMode?: 'password' | 'link' },
 ): AdaptiveCardAttachment {
   const { environmentName, person, nonce, unlockNonce, timeZone = DEFAULT_TIME_ZONE } = options;
   // Refused (or no confirmation): no Reset and no Mail password, and the reason in plain words.
@@ -366,7 +367,7 @@ export function employeeCard(
       ...texts.employee,
       irreversible: texts.common.irreversible,
       reset: texts.common.reset,
-      mailPassword: texts.common.mailPassword,
+      mailPassword: options.mailMode === 'link' ? texts.common.sendLink : texts.common.mailPassword,
       unlock: texts.common.unlock,
       statusHeading: texts.accountStatus.heading,
       unlockExplain: texts.accountStatus.unlockExplain,
@@ -397,13 +398,15 @@ export function mailFormCard(
     languageMissing?: boolean;
     /** The list page the form came from (Cancel and the outcome go back to it). */
     origin?: ListOrigin;
+    mailMode?: 'password' | 'link';
   },
 ): AdaptiveCardAttachment {
   const { environmentName, person, language, nonce } = options;
   const texts = TEXTS[lang];
   const error = clip(options.error ?? '', MAX_FREE_TEXT);
   return expand('mail-form', {
-    t: { ...texts.mailForm, irreversible: texts.common.irreversible },
+    // The button says what it does: Reset and mail, or (link mode) Send link.
+    t: { ...texts.mailForm, irreversible: texts.common.irreversible, ...(options.mailMode === 'link' ? { submit: texts.common.sendLink } : {}) },
     facts: personFacts(person, environmentName, texts),
     hasError: error !== '',
     error,
@@ -427,6 +430,18 @@ export function mailOutcomeCard(
   const { person, maskedRecipient, at, noticeSent, timeZone = DEFAULT_TIME_ZONE } = options;
   const t = TEXTS[lang].mailOutcome;
   return expand('mail-outcome', { t: { ...t, body: mailBody(t.body, person, maskedRecipient, at, lang, timeZone) }, noticeSent });
+}
+
+/** Link mode: the link went out; nothing changed in the directory. */
+export function linkOutcomeCard(lang: Language, options: { person: Person; maskedRecipient: string; at: Date; expiresAt: Date; timeZone?: string }): AdaptiveCardAttachment {
+  const { person, maskedRecipient, at, expiresAt, timeZone = DEFAULT_TIME_ZONE } = options;
+  const t = TEXTS[lang].linkOutcome;
+  const expires = new Intl.DateTimeFormat(lang === 'nl' ? 'nl-NL' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(expiresAt);
+  return expand('mail-outcome', {
+    // The mail outcome's card, without its notice line: no notice goes out in link mode.
+    t: { ...t, notice: '', body: mailBody(t.body, person, maskedRecipient, at, lang, timeZone), mustChange: fill(t.mustChange, { expires }) },
+    noticeSent: false,
+  });
 }
 
 export function mailFailedCard(

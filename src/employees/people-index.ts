@@ -43,10 +43,10 @@ function within(dn: string, baseDn: string): boolean {
 export class PeopleIndex {
   private readonly loaded = new Map<string, Loaded>();
   private readonly loading = new Map<string, Promise<PeopleList>>();
-  /** Loads, reloads and reads of changes run one at a time, so that none applies an older state over a newer one. */
-  private queue: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
+  /** One round of reloads and reads of changes at a time, so that none applies an older state over a newer one. */
   private ticking = false;
+  private closed = false;
 
   constructor(
     private readonly directory: Directory,
@@ -59,32 +59,40 @@ export class PeopleIndex {
     if (ready) return Promise.resolve(ready.list);
     let pending = this.loading.get(tenant.key);
     if (!pending) {
-      // A failed load leaves nothing behind: the next call tries again.
-      pending = this.exclusive(() => this.load(tenant)).finally(() => this.loading.delete(tenant.key));
+      // A failed load leaves nothing behind: the next call tries again. A first load need not wait
+      // for a read of changes or a reload of other lists: those take in only lists loaded before
+      // they started, and the next read of changes starts from this list's own mark.
+      pending = this.load(tenant).finally(() => this.loading.delete(tenant.key));
       this.loading.set(tenant.key, pending);
     }
     return pending;
   }
 
+  /**
+   * Loads the environments one after another in the background (when an admin signs in), so that
+   * their first `list` does not wait for the read; a failure is logged and the next ask tries again.
+   */
+  async preload(tenants: readonly Tenant[]): Promise<void> {
+    for (const tenant of tenants) {
+      if (this.closed) return;
+      await this.list(tenant).catch((error: unknown) =>
+        this.options.log?.warn({ code: 'PEOPLE_LIST_LOAD_FAILED', environment: tenant.key, cause: String(error) }, 'environment list not loaded; the first list tries again'),
+      );
+    }
+  }
+
   close(): void {
+    this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
   }
 
-  private exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
   private async load(tenant: Tenant): Promise<PeopleList> {
-    const already = this.loaded.get(tenant.key);
-    if (already) return already.list;
     const { people, mark } = await this.directory.readPeople(tenant);
     const list = new PeopleList(people);
     this.loaded.set(tenant.key, { tenant, list, mark, loadedAt: Date.now() });
     this.options.log?.info({ code: 'PEOPLE_LIST_LOADED', environment: tenant.key, people: list.size }, 'environment list loaded');
-    if (!this.timer) {
+    if (!this.timer && !this.closed) {
       this.timer = setInterval(() => void this.tick(), this.options.pollMs);
       this.timer.unref();
     }
@@ -104,13 +112,11 @@ export class PeopleIndex {
     if (this.ticking) return;
     this.ticking = true;
     try {
-      await this.exclusive(async () => {
-        const now = Date.now();
-        for (const entry of this.loaded.values()) {
-          if (now - entry.loadedAt >= this.options.reloadMs) await this.reloadOrWarn(entry);
-        }
-        await this.readChanges();
-      });
+      const now = Date.now();
+      for (const entry of [...this.loaded.values()]) {
+        if (now - entry.loadedAt >= this.options.reloadMs) await this.reloadOrWarn(entry);
+      }
+      await this.readChanges();
     } catch (error) {
       this.options.log?.warn({ code: 'PEOPLE_LIST_REFRESH_FAILED', cause: String(error) }, 'environment lists not refreshed; trying again later');
     } finally {

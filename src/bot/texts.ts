@@ -119,6 +119,11 @@ const EN = {
     submit: 'Reset',
     cancel: 'Cancel',
   },
+  linkForm: {
+    title: 'Send a link to choose a password',
+    submit: 'Send link',
+    nothingYet: 'Nothing changes until the employee uses the link: their current password keeps working.',
+  },
   mailOutcome: {
     title: 'Password mailed',
     body: 'The temporary password of {name} was mailed to {recipient} at {time}.',
@@ -324,6 +329,11 @@ const NL: Texts = {
     languageRequired: 'Kies de taal van de mail.',
     submit: 'Reset',
     cancel: 'Annuleren',
+  },
+  linkForm: {
+    title: 'Link sturen om een wachtwoord te kiezen',
+    submit: 'Link sturen',
+    nothingYet: 'Er verandert niets totdat de medewerker de link gebruikt: het huidige wachtwoord blijft werken.',
   },
   mailOutcome: {
     title: 'Wachtwoord gemaild',

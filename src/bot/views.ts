@@ -107,6 +107,7 @@ export async function mailFormCard(deps: BotDeps, caller: Caller, a: ActingAdmin
     ...(input.origin ? { origin: input.origin } : {}),
     nonce: nonce as string,
     ...(input.error ? { error: input.error } : {}),
+    mailMode: a.tenant.mailMode,
   });
 }
 

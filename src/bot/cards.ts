@@ -398,15 +398,16 @@ export function mailFormCard(
     languageMissing?: boolean;
     /** The list page the form came from (Cancel and the outcome go back to it). */
     origin?: ListOrigin;
+    /** Link mode: the form sends a link, and nothing is reset. */
     mailMode?: 'password' | 'link';
   },
 ): AdaptiveCardAttachment {
   const { environmentName, person, language, nonce } = options;
   const texts = TEXTS[lang];
   const error = clip(options.error ?? '', MAX_FREE_TEXT);
+  const link = options.mailMode === 'link' ? { title: texts.linkForm.title, submit: texts.linkForm.submit, irreversible: texts.linkForm.nothingYet } : {};
   return expand('mail-form', {
-    // The button says what it does: Reset and mail, or (link mode) Send link.
-    t: { ...texts.mailForm, irreversible: texts.common.irreversible, ...(options.mailMode === 'link' ? { submit: texts.common.sendLink } : {}) },
+    t: { ...texts.mailForm, irreversible: texts.common.irreversible, ...link },
     facts: personFacts(person, environmentName, texts),
     hasError: error !== '',
     error,

@@ -136,6 +136,11 @@ const EN = {
     submit: 'Reset and mail',
     cancel: 'Cancel',
   },
+  linkForm: {
+    title: 'Send a link to choose a password',
+    submit: 'Send link',
+    nothingYet: 'Nothing changes until the employee uses the link: their current password keeps working.',
+  },
   mailOutcome: {
     title: 'Password mailed',
     body: 'The temporary password of {name} was mailed to {recipient} at {time}.',
@@ -355,6 +360,11 @@ const NL: Texts = {
     languageRequired: 'Kies de taal van de mail.',
     submit: 'Resetten en mailen',
     cancel: 'Annuleren',
+  },
+  linkForm: {
+    title: 'Link sturen om een wachtwoord te kiezen',
+    submit: 'Link sturen',
+    nothingYet: 'Er verandert niets totdat de medewerker de link gebruikt: het huidige wachtwoord blijft werken.',
   },
   mailOutcome: {
     title: 'Wachtwoord gemaild',

@@ -146,10 +146,10 @@ export async function mailFormCard(deps: BotDeps, caller: Caller, a: ActingAdmin
     address: input.address ?? person.mail ?? '',
     language: input.language === undefined ? a.tenant.language : input.language,
     languageMissing: input.language === null,
-    mailMode: a.tenant.mailMode,
     ...(input.origin ? { origin: input.origin } : {}),
     nonce: nonce as string,
     ...(input.error ? { error: input.error } : {}),
+    mailMode: a.tenant.mailMode,
   });
 }
 

@@ -3,7 +3,9 @@
  * for real (its restify server, PUBLIC_URL on loopback) against the test DC and a real SMTP server.
  * The browser itself is in test/browser/portal.test.ts.
  */
+import { Attribute, Change } from 'ldapts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Tenant } from '../../src/config/config.js';
 import { PORTAL_CSP } from '../../src/portal/routes.js';
 import type { Admin } from '../../src/reset/reset-password.js';
 import { mailPassword, resetPassword } from '../../src/reset/reset-password.js';
@@ -25,7 +27,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  for (const person of [HOSTING.jmus, HOSTING.avries, ACME.jdoe]) await restoreSeedPassword(person.dn);
+  for (const person of [HOSTING.jmus, HOSTING.avries, HOSTING.board, HOSTING.info, ACME.jdoe]) await restoreSeedPassword(person.dn);
 });
 
 afterAll(async () => {
@@ -180,15 +182,22 @@ describe('password mode', () => {
 });
 
 describe('no oracle', () => {
-  it('Administrator, another environment\'s employee and an employee without a pending reset get the wrong-password answer for a right and a wrong password, and nothing reaches the directory', async () => {
+  it('a protected account, Administrator, another environment\'s employee and an employee without a pending reset get the wrong-password answer for a right and a wrong password, and nothing reaches the directory', async () => {
     // Acme's jdoe has a reset by this bot pending and must change: served at Acme's page, not at Hosting's.
     const acmeReset = await resetPassword(acmeAdmin, p.h.acme, { reference: 'jdoe' }, p.h.core);
     secrets.push(acmeReset.password);
     await pending(acmeAdmin, 'acme', acmeReset.person.guid, acmeReset.person.displayName);
+    // Hosting's board member is protected in Hosting: even with must-change set and a pending reset recorded, not served.
+    await asDomainAdmin((c) => c.modify(HOSTING.board.dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'pwdLastSet', values: ['0'] }) })));
+    // Info must change its password too, but after a reset made elsewhere (not by this bot): nothing pending here.
+    await asDomainAdmin((c) => c.modify(HOSTING.info.dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'pwdLastSet', values: ['0'] }) })));
+    const board = await p.bot.core.directory.findPersonByLogin(p.bot.core.config.tenants[0] as Tenant, HOSTING.board.sam);
+    await pending(hostingAdmin, 'hosting', board?.guid as string, 'Directie Lid');
     const accounts = [
+      { who: 'protected board member', dn: HOSTING.board.dn, login: HOSTING.board.upn, right: SEED_PASSWORD },
       { who: 'Administrator', dn: DOMAIN_ADMIN.dn, login: 'CORP\\Administrator', right: DOMAIN_ADMIN.password },
       { who: 'Acme employee', dn: ACME.jdoe.dn, login: ACME.jdoe.upn, right: acmeReset.password },
-      { who: 'no pending reset', dn: HOSTING.avries.dn, login: HOSTING.avries.upn, right: SEED_PASSWORD },
+      { who: 'no pending reset', dn: HOSTING.info.dn, login: HOSTING.info.upn, right: SEED_PASSWORD },
     ];
     await withLockoutThreshold(5, async () => {
       const before = await Promise.all(accounts.map(async (a) => ({ bad: await badPwdCount(a.dn), version: await keyVersion(a.dn) })));

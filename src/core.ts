@@ -77,6 +77,7 @@ export function createCore(config: Config, log: Logger, state: StateStore): Core
       clearTimeout(afterGrace);
       clearInterval(reconcileTimer);
       mailer.close();
+      directory.close();
     },
   };
 }

@@ -10,6 +10,7 @@ import type { Logger } from '../log/logger.js';
 import { callerOf, languageOf, type Caller } from './caller.js';
 import { parseCardAction } from './card-actions.js';
 import * as cards from './cards.js';
+import { RECEIVED_AT } from './in-time.js';
 import { TEXTS } from './texts.js';
 import { assertCallerAllowed, handleExecute, handleMessage, handleTaskFetch, type BotDeps, type Card } from './handlers.js';
 
@@ -34,6 +35,12 @@ export function createAdapter(config: Config, log: Logger): TeamsAdapter {
     }
   };
   return adapter;
+}
+
+/** When the request arrived (src/bot/server.ts stamps it): Teams' time budget starts there. */
+function receivedAt(context: TurnContext): number {
+  const at: unknown = context.turnState.get(RECEIVED_AT);
+  return typeof at === 'number' ? at : Date.now();
 }
 
 function taskInfo(response: ReturnType<typeof cards.passwordDialog>): TaskModuleTaskInfo {
@@ -112,7 +119,7 @@ export function createBotApplication(adapter: TeamsAdapter, config: Config, deps
       deps.log.warn({ code: 'CARD_NOT_VALID', teamsUser: caller.aadObjectId }, 'card data refused');
       return cards.messageCard(caller.language, { kind: 'error', text: new AppError('CARD_NOT_VALID').userMessage(caller.language) }).content;
     }
-    const card = await handleExecute(deps, caller, action, updateLater(context));
+    const card = await handleExecute(deps, caller, action, updateLater(context), receivedAt(context));
     return card.content;
   });
 
@@ -129,7 +136,7 @@ export function createBotApplication(adapter: TeamsAdapter, config: Config, deps
       const cardId = context.activity.replyToId;
       if (cardId) await context.updateActivity({ id: cardId, type: ActivityTypes.Message, attachments: [card] });
     };
-    return taskInfo(await handleTaskFetch(deps, caller, action, replaceChatCard));
+    return taskInfo(await handleTaskFetch(deps, caller, action, replaceChatCard, receivedAt(context)));
   });
 
   // The dialog's only button closes it: nothing to do, and nothing echoed back.

@@ -14,13 +14,13 @@ import { AppError } from '../errors/catalog.js';
 import { fill, type Language } from '../i18n/translations.js';
 import { parseMailAddress } from '../mail/address.js';
 import { checkReset } from '../reset/reconcile.js';
-import { mailPassword, resetPassword } from '../reset/reset-password.js';
+import { mailPassword, resetPassword, ResetOutcomeUnknownError, ResetWatch } from '../reset/reset-password.js';
 import type { Caller } from './caller.js';
 import type { CardAction } from './card-actions.js';
 import * as cards from './cards.js';
 import { parseCommand } from './commands.js';
 import { errorCard, tenantsForCaller, type BotDeps, type Card, type TaskResponse } from './context.js';
-import { answerInTime } from './in-time.js';
+import { answerInTime, withinDeadline } from './in-time.js';
 import { TEXTS } from './texts.js';
 import { employeeCard, environmentChosenCard, failureCard, listCard, mailFormCard, mailOutcome, pickerFor, resetCheckCard, unknownInDialog } from './views.js';
 
@@ -146,7 +146,7 @@ async function signIn(deps: BotDeps, caller: Caller, login: string, password: st
 // ---------------------------------------------------------------- card actions (Action.Execute)
 
 /** `later` updates the clicked card after the invoke was answered (slow mail server). */
-export async function handleExecute(deps: BotDeps, caller: Caller, action: CardAction, later: (card: Card) => Promise<void>): Promise<Card> {
+export async function handleExecute(deps: BotDeps, caller: Caller, action: CardAction, later: (card: Card) => Promise<void>, receivedAt = Date.now()): Promise<Card> {
   const directory = deps.core.directory;
   return guarded(deps, caller, async () => {
     switch (action.verb) {
@@ -174,7 +174,7 @@ export async function handleExecute(deps: BotDeps, caller: Caller, action: CardA
         return action.data.intent === 'reset' ? employeeCard(deps, caller, a, person) : mailFormCard(deps, caller, a, person);
       }
       case 'mail.send':
-        return sendMail(deps, caller, action.data, later);
+        return sendMail(deps, caller, action.data, later, receivedAt);
       case 'reset.check': {
         const a = await acting(deps, caller);
         return resetCheckCard(deps, caller, a, await checkReset(a.admin, a.tenant, action.data, deps.core));
@@ -185,7 +185,13 @@ export async function handleExecute(deps: BotDeps, caller: Caller, action: CardA
   }, inChat);
 }
 
-async function sendMail(deps: BotDeps, caller: Caller, data: { guid: string; nonce: string; address: string; language: Language }, later: (card: Card) => Promise<void>): Promise<Card> {
+async function sendMail(
+  deps: BotDeps,
+  caller: Caller,
+  data: { guid: string; nonce: string; address: string; language: Language },
+  later: (card: Card) => Promise<void>,
+  receivedAt: number,
+): Promise<Card> {
   const a = await acting(deps, caller);
   const person = await employeeByGuid(deps.core.directory, a, data.guid);
   try {
@@ -201,17 +207,29 @@ async function sendMail(deps: BotDeps, caller: Caller, data: { guid: string; non
     (error: unknown) => failureCard(deps, caller, error),
   );
   const working = () => cards.messageCard(caller.language, { kind: 'info', text: fill(TEXTS[caller.language].chat.working, { name: person.displayName }) });
-  return answerInTime(run, deps.answerWithinMs, working, later, deps.log);
+  return answerInTime(run, receivedAt + deps.answerWithinMs, working, later, deps.log);
 }
 
 // ---------------------------------------------------------------- dialogs (task/fetch)
 
 /**
  * Reset (and Show password) open a Teams dialog: the password is shown there and nowhere else.
- * `replaceChatCard` then turns the clicked chat card into "reset by you at HH:MM".
+ * The dialog is answered as soon as the directory has changed; `replaceChatCard` then turns the
+ * clicked chat card into "reset by you at HH:MM" without delaying it. Teams waits only a few
+ * seconds, counted from `receivedAt`: a reset still running then stops before it changes anything,
+ * or, once its change was sent, the dialog says the outcome is being checked (Check again on the
+ * chat card), and a password set later is audited as applied, never shown.
  */
-export async function handleTaskFetch(deps: BotDeps, caller: Caller, action: CardAction, replaceChatCard: (card: Card) => Promise<void>): Promise<TaskResponse> {
+export async function handleTaskFetch(
+  deps: BotDeps,
+  caller: Caller,
+  action: CardAction,
+  replaceChatCard: (card: Card) => Promise<void>,
+  receivedAt = Date.now(),
+): Promise<TaskResponse> {
   const inDialog = (card: Card) => ({ task: { type: 'continue', value: { title: TEXTS[caller.language].chat.dialogTitle, card } } }) as TaskResponse;
+  const updateChatCard = (card: Card) =>
+    void replaceChatCard(card).catch((error: unknown) => deps.log.warn({ code: 'CARD_UPDATE_FAILED', cause: String(error) }, 'the chat card was not updated'));
   return guarded(
     deps,
     caller,
@@ -222,18 +240,28 @@ export async function handleTaskFetch(deps: BotDeps, caller: Caller, action: Car
       const reveal = action.verb === 'reveal';
       // A Show password button has a purpose of its own: a list's Reset button cannot pass for one.
       await useConfirmation({ nonces: deps.nonces, audit: deps.core.audit }, caller, a, action.data.nonce, action.data.guid, reveal ? 'reveal' : 'reset');
+      const watch = new ResetWatch();
+      const work = resetPassword(a.admin, a.tenant, { guid: action.data.guid }, deps.core, { watch, ...(reveal ? { replacesFailedMail: true } : {}) });
+      const outcome = await withinDeadline(work, receivedAt + deps.answerWithinMs);
       let done;
+      if (outcome === 'late') {
+        const reached = watch.giveUp();
+        // Whatever the reset does from now on is audited by it; nobody waits for it here.
+        work.catch((error: unknown) => {
+          if (!(error instanceof AppError)) deps.log.error({ code: 'INTERNAL', cause: String(error) }, 'a reset the dialog gave up on failed');
+        });
+        if (reached.phase === 'before') throw new AppError('DIRECTORY_TOO_SLOW');
+        if (reached.phase === 'changing') {
+          return inDialog(unknownInDialog(deps, caller, new ResetOutcomeUnknownError(reached.person, reached.correlationId, undefined), replaceChatCard));
+        }
+      }
       try {
-        done = await resetPassword(a.admin, a.tenant, { guid: action.data.guid }, deps.core, reveal ? { replacesFailedMail: true } : {});
+        done = await work;
       } catch (error) {
-        return inDialog(await unknownInDialog(deps, caller, error, replaceChatCard));
+        return inDialog(unknownInDialog(deps, caller, error, replaceChatCard));
       }
       const { person, password } = done;
-      if (!reveal) {
-        await replaceChatCard(cards.resetDoneCard(caller.language, { person, at: new Date(), timeZone: caller.timeZone })).catch((error: unknown) =>
-          deps.log.warn({ code: 'CARD_UPDATE_FAILED', cause: String(error) }, 'reset done; the chat card was not updated'),
-        );
-      }
+      if (!reveal) updateChatCard(cards.resetDoneCard(caller.language, { person, at: new Date(), timeZone: caller.timeZone }));
       return cards.passwordDialog(caller.language, { person, password });
     },
     inDialog,

@@ -7,6 +7,7 @@ import type { AuditLog } from './audit/audit-log.js';
 import type { Config } from './config/config.js';
 import { LdapDirectory, ldapDirectoryOptions } from './directory/ldap-directory.js';
 import type { Directory } from './directory/directory.js';
+import { PeopleIndex } from './employees/people-index.js';
 import type { Logger } from './log/logger.js';
 import { createSmtpMailer, type Mailer } from './mail/mailer.js';
 import { RECONCILE_JOB, reconcileOpenIntents, type CheckDeps, type ReconcileDeps } from './reset/reconcile.js';
@@ -16,6 +17,8 @@ import type { StateStore } from './state/state.js';
 export interface Core extends ResetDeps, CheckDeps {
   readonly config: Config;
   readonly directory: Directory;
+  /** The environments' people in memory: pages, `find` and the picker (src/employees/people-index.ts). */
+  readonly people: PeopleIndex;
   readonly mailer: Mailer;
   readonly audit: AuditLog;
   close(): void;
@@ -27,6 +30,7 @@ const RECONCILE_EVERY_MS = 5 * 60 * 1000;
 
 export function createCore(config: Config, log: Logger, state: StateStore): Core {
   const directory = new LdapDirectory(ldapDirectoryOptions(config), config.tenants, { protectedGroupDns: config.protectedGroupDns, log });
+  const people = new PeopleIndex(directory, { pollMs: config.list.pollSeconds * 1000, reloadMs: config.list.reloadMinutes * 60_000, log });
   const mailer = createSmtpMailer({
     url: config.smtp.url,
     from: config.smtp.from,
@@ -66,16 +70,19 @@ export function createCore(config: Config, log: Logger, state: StateStore): Core
   return {
     config,
     directory,
+    people,
     mailer,
     audit,
     log,
     passwordLength: config.passwordLength,
+    pendingResets: state.pendingResets,
     reconcileGraceMs: reconcileDeps.reconcileGraceMs,
     runExclusive: (job, work) => state.runExclusive(job, work),
     close() {
       clearInterval(timer);
       clearTimeout(afterGrace);
       clearInterval(reconcileTimer);
+      people.close();
       mailer.close();
       directory.close();
     },

@@ -33,7 +33,7 @@ export const auditEntrySchema = z
       })
       .strict()
       .optional(),
-    action: z.enum(['reset', 'mail', 'notice-mail', 'sign-in']),
+    action: z.enum(['reset', 'mail', 'notice-mail', 'sign-in', 'password-chosen', 'expire']),
     /**
      * `intent`: recorded before the directory is changed. `success`, `refused`, `failed`: how it
      * ended, as seen. `unknown`: the change was sent but no answer came (it may or may not have been
@@ -104,7 +104,7 @@ export interface AuditLog {
 /** Outcomes that settle an intent: the action ended as seen, or reconciliation found out. */
 const SETTLING_OUTCOMES: ReadonlySet<AuditOutcome> = new Set(['success', 'refused', 'failed', 'applied', 'not-applied']);
 /** Actions whose intent precedes a directory change. */
-const CHANGING_ACTIONS: ReadonlySet<AuditAction> = new Set(['reset', 'mail']);
+const CHANGING_ACTIONS: ReadonlySet<AuditAction> = new Set(['reset', 'mail', 'expire']);
 
 /**
  * What the log noticed in its files, for the caller to log. Never carries the content of a line

@@ -36,7 +36,7 @@ export async function actingAdmin(sessions: SessionStore, who: Requester, reacha
   const session = await sessionOf(sessions, who);
   const tenant = reachable.find((t) => t.key === session.activeTenantKey);
   if (!tenant || !session.tenantKeys.includes(tenant.key)) throw new AppError('ENVIRONMENT_REQUIRED');
-  return { session, tenant, admin: { identity: session.admin, teamsId: who.aadObjectId } };
+  return { session, tenant, admin: { identity: session.admin, teamsId: who.aadObjectId, teamsTenantId: who.teamsTenantId } };
 }
 
 /** Runs `work` on one directory connection, after re-checking the admin on it. */

@@ -47,7 +47,13 @@ function taskInfo(response: ReturnType<typeof cards.passwordDialog>): TaskModule
   return response.task.value as TaskModuleTaskInfo;
 }
 
-export function createBotApplication(adapter: TeamsAdapter, config: Config, deps: BotDeps): Application<TurnState> {
+/** `keep` saves the conversation reference of each admitted caller, for later messages (notify.ts). */
+export function createBotApplication(
+  adapter: TeamsAdapter,
+  config: Config,
+  deps: BotDeps,
+  keep: (context: TurnContext, caller: Caller) => Promise<void>,
+): Application<TurnState> {
   const app = new Application<TurnState>({
     adapter,
     botAppId: config.bot.appId,
@@ -66,6 +72,7 @@ export function createBotApplication(adapter: TeamsAdapter, config: Config, deps
       // Without a Teams tenant and user there is no one to serve.
       if (!caller) throw new AppError('TEAMS_TENANT_NOT_ALLOWED');
       assertCallerAllowed(deps, caller);
+      void keep(context, caller);
       return { ok: true, caller };
     } catch (error) {
       const appError = error instanceof AppError ? error : new AppError('INTERNAL', { cause: error });
@@ -82,6 +89,16 @@ export function createBotApplication(adapter: TeamsAdapter, config: Config, deps
       if (!cardId) return;
       await adapter.continueConversationAsync(config.bot.appId, reference, async (later) => {
         await later.updateActivity({ id: cardId, type: ActivityTypes.Message, attachments: [card] });
+      });
+    };
+  };
+
+  /** Sends a new message to the conversation after the invoke was answered. */
+  const postLater = (context: TurnContext) => {
+    const reference: Partial<ConversationReference> = TurnContext.getConversationReference(context.activity);
+    return async (card: Card) => {
+      await adapter.continueConversationAsync(config.bot.appId, reference, async (later) => {
+        await later.sendActivity({ type: ActivityTypes.Message, attachments: [card] });
       });
     };
   };
@@ -119,7 +136,7 @@ export function createBotApplication(adapter: TeamsAdapter, config: Config, deps
       deps.log.warn({ code: 'CARD_NOT_VALID', teamsUser: caller.aadObjectId }, 'card data refused');
       return cards.messageCard(caller.language, { kind: 'error', text: new AppError('CARD_NOT_VALID').userMessage(caller.language) }).content;
     }
-    const card = await handleExecute(deps, caller, action, updateLater(context), receivedAt(context));
+    const card = await handleExecute(deps, caller, action, updateLater(context), postLater(context), receivedAt(context));
     return card.content;
   });
 

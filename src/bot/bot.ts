@@ -6,11 +6,13 @@ import type restify from 'restify';
 import type { Config } from '../config/config.js';
 import { createCore, type Core } from '../core.js';
 import type { Logger } from '../log/logger.js';
+import { FOLLOW_UP_JOB, followUpResets, type FollowUpSummary } from '../reset/follow-up.js';
 import { createState } from '../state/create-state.js';
 import type { StateStore } from '../state/state.js';
 import { createAdapter, createBotApplication } from './app.js';
 import { preloadCardTemplates } from './cards.js';
 import type { BotDeps } from './handlers.js';
+import { createConversationKeeper, createNotifier, followUpCard } from './notify.js';
 import { watchReadiness, type Readiness } from './readiness.js';
 import { startServer, type BotServer } from './server.js';
 
@@ -48,12 +50,34 @@ export async function startBot(config: Config, log: Logger, options: StartOption
       sessions: state.sessions,
       limiter: state.signInAttempts,
       nonces: state.confirmations,
+      pendingCommands: state.pendingCommands,
       log,
       answerWithinMs: options.answerWithinMs ?? 4000,
       signInFailureMinMs: config.signIn.failureMinMs,
     };
     const adapter = createAdapter(config, log);
-    const app = createBotApplication(adapter, config, deps);
+    const app = createBotApplication(adapter, config, deps, createConversationKeeper(state.conversations, log));
+    const notify = createNotifier(adapter, config, state.conversations);
+    stop.push(
+      startFollowUp(config.followUp.pollSeconds, () =>
+        state.runExclusive(FOLLOW_UP_JOB, () =>
+          followUpResets({
+            directory: core.directory,
+            audit: core.audit,
+            log,
+            pendingResets: state.pendingResets,
+            tenants: config.tenants,
+            tempPasswordMaxMinutes: config.followUp.tempPasswordMaxMinutes,
+            tell: async (event) => {
+              if (!(await notify(event.reset.admin, (language) => followUpCard(language, event)))) {
+                log.warn({ code: 'NOTIFY_NO_CONVERSATION', target: event.reset.accountGuid }, 'no conversation with the admin is known: not told');
+              }
+            },
+          }),
+        ),
+        log,
+      ),
+    );
     const extend = (server: restify.Server) => {
       server.get('/readyz', async (_req, res) => {
         const { ready, ...parts } = await readiness.report();
@@ -68,4 +92,24 @@ export async function startBot(config: Config, log: Logger, options: StartOption
     await closeAll();
     throw error;
   }
+}
+
+/** Runs the follow-up of temporary passwords every `seconds` (never two rounds at once in this process); returns its stop. */
+function startFollowUp(seconds: number, round: () => Promise<FollowUpSummary | undefined>, log: Logger): () => void {
+  let running = false;
+  const tick = async () => {
+    if (running) return;
+    running = true;
+    try {
+      const summary = await round();
+      if (summary && summary.chosen + summary.expired + summary.dropped > 0) log.info({ code: 'FOLLOWED_UP', ...summary }, 'temporary passwords followed up');
+    } catch (error) {
+      log.error({ code: 'FOLLOW_UP_FAILED', cause: String(error) }, 'the follow-up of temporary passwords failed; it runs again later');
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(() => void tick(), seconds * 1000);
+  timer.unref();
+  return () => clearInterval(timer);
 }

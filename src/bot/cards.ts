@@ -207,10 +207,14 @@ function personFacts(person: Person, environmentName: string, t: Texts) {
 // ---------------------------------------------------------------------------------------------
 // Cards
 
-export function signInCard(lang: Language, options: { error?: string } = {}): AdaptiveCardAttachment {
+/** `pending`: a command typed before signing in, run once the admin has signed in. */
+export function signInCard(lang: Language, options: { error?: string; pending?: string } = {}): AdaptiveCardAttachment {
   const error = clip(options.error ?? '', MAX_FREE_TEXT);
+  const pending = options.pending ? fill(TEXTS[lang].signIn.pending, { command: clip(options.pending, MAX_FREE_TEXT) }) : '';
   return expand('sign-in', {
     t: TEXTS[lang].signIn,
+    hasPending: pending !== '',
+    pending,
     hasError: error !== '',
     error,
     signin: buttonData('signin', {}),

@@ -10,6 +10,7 @@ import type { Tenant } from '../config/config.js';
 import type { Core } from '../core.js';
 import { AppError } from '../errors/catalog.js';
 import type { Logger } from '../log/logger.js';
+import type { PendingCommandStore } from '../state/chat.js';
 import type { Caller } from './caller.js';
 import * as cards from './cards.js';
 
@@ -21,6 +22,8 @@ export interface BotDeps {
   readonly sessions: SessionStore;
   readonly limiter: SignInLimiter;
   readonly nonces: NonceStore;
+  /** A command typed before signing in, run once the admin has. */
+  readonly pendingCommands: PendingCommandStore;
   readonly log: Logger;
   /** How long a card action may take before the bot answers "working…" and updates the card later. */
   readonly answerWithinMs: number;

@@ -15,10 +15,11 @@ import { fill, type Language } from '../i18n/translations.js';
 import { parseMailAddress } from '../mail/address.js';
 import { checkReset } from '../reset/reconcile.js';
 import { mailPassword, resetPassword, ResetOutcomeUnknownError, ResetWatch } from '../reset/reset-password.js';
+import { PENDING_COMMAND_MAX_LENGTH } from '../state/chat.js';
 import type { Caller } from './caller.js';
 import type { CardAction } from './card-actions.js';
 import * as cards from './cards.js';
-import { parseCommand } from './commands.js';
+import { parseCommand, stripMentions } from './commands.js';
 import { errorCard, tenantsForCaller, type BotDeps, type Card, type TaskResponse } from './context.js';
 import { answerInTime, withinDeadline } from './in-time.js';
 import { TEXTS } from './texts.js';
@@ -32,12 +33,12 @@ const acting = (deps: BotDeps, caller: Caller) => actingAdmin(deps.sessions, cal
  * Turns "no session", "session ended" and "no environment" into the card that fixes them and
  * other errors into an error card; `wrap` places that card (in the chat, or in a dialog).
  */
-async function guarded<T>(deps: BotDeps, caller: Caller, work: () => Promise<T>, wrap: (card: Card) => T): Promise<T> {
+async function guarded<T>(deps: BotDeps, caller: Caller, work: () => Promise<T>, wrap: (card: Card) => T, signInFirst?: () => Promise<Card>): Promise<T> {
   try {
     return await work();
   } catch (error) {
     if (!(error instanceof AppError)) return wrap(errorCard(deps, caller, error));
-    if (error.code === 'SIGN_IN_REQUIRED') return wrap(cards.signInCard(caller.language, {}));
+    if (error.code === 'SIGN_IN_REQUIRED') return wrap(signInFirst ? await signInFirst() : cards.signInCard(caller.language, {}));
     if (error.code === 'ADMIN_SESSION_ENDED') {
       await endSession({ sessions: deps.sessions, audit: deps.core.audit, log: deps.log }, caller, error);
       return wrap(cards.signInCard(caller.language, { error: new AppError('ADMIN_SESSION_ENDED').userMessage(caller.language) }));
@@ -54,7 +55,7 @@ const inChat = (card: Card) => card;
 
 /** One hit acts, several show a picker. */
 async function resolveOne(deps: BotDeps, caller: Caller, a: ActingAdmin, reference: string, intent: 'reset' | 'mail', act: (p: Person) => Promise<Card>): Promise<Card> {
-  const people = await resolveEmployees(deps.core.directory, a, reference);
+  const people = await resolveEmployees(deps.core, a, reference);
   return people.length === 1 ? act(people[0] as Person) : cards.pickerCard(caller.language, { people: [...people], intent });
 }
 
@@ -65,9 +66,34 @@ async function chooseEnvironment(deps: BotDeps, caller: Caller, session: AdminSe
 
 // ---------------------------------------------------------------- commands typed in the chat
 
+/** Commands that need a session and are kept, when typed before signing in, to run right after. */
+const KEPT_UNTIL_SIGNED_IN: ReadonlySet<string> = new Set(['list', 'find', 'reset', 'mail', 'history', 'env']);
+
+/** The sign-in card, saying that `text` will run once the admin has signed in. */
+async function keepUntilSignedIn(deps: BotDeps, caller: Caller, text: string): Promise<Card> {
+  const command = stripMentions(text).trim().slice(0, PENDING_COMMAND_MAX_LENGTH);
+  try {
+    await deps.pendingCommands.put(caller, command);
+  } catch (error) {
+    deps.log.warn({ code: 'PENDING_COMMAND_NOT_KEPT', cause: String(error) }, 'a command typed before sign-in was not kept');
+    return cards.signInCard(caller.language, {});
+  }
+  return cards.signInCard(caller.language, { pending: command });
+}
+
+/** Runs the command typed before signing in, if any (once: taking it removes it), as a new message. */
+async function runKeptCommand(deps: BotDeps, caller: Caller, post: (card: Card) => Promise<void>): Promise<void> {
+  try {
+    const text = await deps.pendingCommands.take(caller);
+    if (text !== null) await post(await handleMessage(deps, caller, text));
+  } catch (error) {
+    deps.log.warn({ code: 'PENDING_COMMAND_FAILED', cause: String(error) }, 'the command typed before sign-in did not run');
+  }
+}
+
 export async function handleMessage(deps: BotDeps, caller: Caller, text: string): Promise<Card> {
   const command = parseCommand(text);
-  const directory = deps.core.directory;
+  const signInFirst = KEPT_UNTIL_SIGNED_IN.has(command.name) ? () => keepUntilSignedIn(deps, caller, text) : undefined;
   return guarded(deps, caller, async () => {
     switch (command.name) {
       case 'help':
@@ -85,12 +111,12 @@ export async function handleMessage(deps: BotDeps, caller: Caller, text: string)
       }
       case 'list': {
         const a = await acting(deps, caller);
-        return listCard(deps, caller, a, await employeePage(directory, a, command.page));
+        return listCard(deps, caller, a, await employeePage(deps.core, a, command.page));
       }
       case 'find': {
         const a = await acting(deps, caller);
         const search = command.text.slice(0, 100);
-        return listCard(deps, caller, a, await listEmployees(directory, a, { search }), search);
+        return listCard(deps, caller, a, await listEmployees(deps.core, a, { search }), search);
       }
       case 'reset': {
         const a = await acting(deps, caller);
@@ -102,7 +128,7 @@ export async function handleMessage(deps: BotDeps, caller: Caller, text: string)
       }
       case 'history': {
         const a = await acting(deps, caller);
-        const entries = await recentHistory({ directory, audit: deps.core.audit }, a, command.user);
+        const entries = await recentHistory(deps.core, a, command.user);
         return cards.historyCard(caller.language, { environmentName: a.tenant.name, entries, timeZone: caller.timeZone });
       }
       case 'incomplete': {
@@ -114,12 +140,13 @@ export async function handleMessage(deps: BotDeps, caller: Caller, text: string)
         await sessionOf(deps.sessions, caller);
         return cards.helpCard(caller.language);
     }
-  }, inChat);
+  }, inChat, signInFirst);
 }
 
 // ---------------------------------------------------------------- sign-in
 
-async function signIn(deps: BotDeps, caller: Caller, login: string, password: string): Promise<Card> {
+/** The card after a sign-in; `working`: signed in with an environment chosen (the admin manages one). */
+async function signIn(deps: BotDeps, caller: Caller, login: string, password: string): Promise<{ card: Card; working: boolean }> {
   let signedIn;
   try {
     signedIn = await signInUseCase(
@@ -129,7 +156,7 @@ async function signIn(deps: BotDeps, caller: Caller, login: string, password: st
   } catch (error) {
     if (!(error instanceof AppError) || !/^(AUTH_|SIGN_IN_)/.test(error.code)) throw error;
     // What was typed as the name is not echoed back: it may be a password typed in the wrong field.
-    return cards.signInCard(caller.language, { error: error.userMessage(caller.language) });
+    return { card: cards.signInCard(caller.language, { error: error.userMessage(caller.language) }), working: false };
   }
   const { identity, tenants } = signedIn;
   const only = tenants.length === 1 ? (tenants[0] as Tenant) : undefined;
@@ -140,29 +167,44 @@ async function signIn(deps: BotDeps, caller: Caller, login: string, password: st
     tenantKeys: tenants.map((t) => t.key),
     activeTenantKey: only?.key ?? null,
   });
-  return only ? environmentChosenCard(caller, only) : pickerFor(deps, caller, session);
+  return only ? { card: environmentChosenCard(caller, only), working: true } : { card: pickerFor(deps, caller, session), working: false };
 }
 
 // ---------------------------------------------------------------- card actions (Action.Execute)
 
-/** `later` updates the clicked card after the invoke was answered (slow mail server). */
-export async function handleExecute(deps: BotDeps, caller: Caller, action: CardAction, later: (card: Card) => Promise<void>, receivedAt = Date.now()): Promise<Card> {
+/**
+ * `later` updates the clicked card after the invoke was answered (slow mail server); `post` sends
+ * a new message after it (the command typed before signing in, once an environment is chosen).
+ */
+export async function handleExecute(
+  deps: BotDeps,
+  caller: Caller,
+  action: CardAction,
+  later: (card: Card) => Promise<void>,
+  post: (card: Card) => Promise<void>,
+  receivedAt = Date.now(),
+): Promise<Card> {
   const directory = deps.core.directory;
   return guarded(deps, caller, async () => {
     switch (action.verb) {
-      case 'signin':
-        return signIn(deps, caller, action.data.login, action.data.password);
+      case 'signin': {
+        const { card, working } = await signIn(deps, caller, action.data.login, action.data.password);
+        if (working) void runKeptCommand(deps, caller, post);
+        return card;
+      }
       case 'env.choose': {
         const session = await sessionOf(deps.sessions, caller);
         const tenant = tenantsForCaller(deps, caller).find((t) => t.key === action.data.tenantKey && session.tenantKeys.includes(t.key));
         if (!tenant) throw new AppError('AUTH_NOT_ADMIN');
-        return chooseEnvironment(deps, caller, session, tenant);
+        const card = await chooseEnvironment(deps, caller, session, tenant);
+        void runKeptCommand(deps, caller, post);
+        return card;
       }
       case 'list': {
         const a = await acting(deps, caller);
         const search = action.data.search?.trim() || undefined;
         const { after, before, page } = action.data;
-        return listCard(deps, caller, a, await listEmployees(directory, a, { search, after, before, page }), search);
+        return listCard(deps, caller, a, await listEmployees(deps.core, a, { search, after, before, page }), search);
       }
       case 'mail.form': {
         const a = await acting(deps, caller);

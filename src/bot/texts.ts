@@ -52,6 +52,7 @@ const EN = {
     passwordRequired: 'Enter your password.',
     privacy: 'Your password is only used to check who you are. It is not stored.',
     submit: 'Sign in',
+    pending: 'Once you have signed in, I will do what you asked: "{command}".',
   },
   environmentPicker: {
     title: 'Choose an environment',
@@ -153,6 +154,8 @@ const EN = {
     incompleteExamples: { find: 'find mus', reset: 'reset jmus', mail: 'mail jmus' },
     working: 'Resetting and mailing for {name}…',
     dialogTitle: 'Password Reset',
+    passwordChosen: '{name} has chosen a new password: the temporary password you reset no longer works.',
+    passwordExpired: 'The temporary password of {name} was not used within {duration} and has been replaced by one nobody knows. Reset it again if {name} still needs one.',
   },
   history: {
     title: 'Recent activity in {environment}',
@@ -165,6 +168,8 @@ const EN = {
       mail: 'Mail password',
       'notice-mail': 'Notice mail',
       'sign-in': 'Sign-in',
+      'password-chosen': 'Employee chose a password',
+      expire: 'Unused temporary password replaced',
     },
     outcomes: {
       intent: 'started',
@@ -209,6 +214,7 @@ const NL: Texts = {
     passwordRequired: 'Vul uw wachtwoord in.',
     privacy: 'Uw wachtwoord wordt alleen gebruikt om te controleren wie u bent. Het wordt niet opgeslagen.',
     submit: 'Aanmelden',
+    pending: 'Zodra u bent aangemeld, doe ik wat u vroeg: "{command}".',
   },
   environmentPicker: {
     title: 'Kies een omgeving',
@@ -311,6 +317,8 @@ const NL: Texts = {
     incompleteExamples: { find: 'zoek mus', reset: 'reset jmus', mail: 'mail jmus' },
     working: 'Bezig met resetten en mailen voor {name}…',
     dialogTitle: 'Wachtwoord resetten',
+    passwordChosen: '{name} heeft een nieuw wachtwoord gekozen: het tijdelijke wachtwoord dat u resette werkt niet meer.',
+    passwordExpired: 'Het tijdelijke wachtwoord van {name} is niet binnen {duration} gebruikt en is vervangen door een wachtwoord dat niemand kent. Reset opnieuw als {name} er nog een nodig heeft.',
   },
   history: {
     title: 'Recente activiteit in {environment}',
@@ -323,6 +331,8 @@ const NL: Texts = {
       mail: 'Wachtwoord mailen',
       'notice-mail': 'Melding gemaild',
       'sign-in': 'Aanmelding',
+      'password-chosen': 'Medewerker koos een wachtwoord',
+      expire: 'Ongebruikt tijdelijk wachtwoord vervangen',
     },
     outcomes: {
       intent: 'gestart',

@@ -66,6 +66,10 @@ const envSchema = z
     SIGN_IN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
     SIGN_IN_WINDOW_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
     SIGN_IN_FAILURE_MIN_MS: z.coerce.number().int().min(0).max(10_000).default(800),
+    OUTCOME_POLL_SECONDS: z.coerce.number().int().min(1).max(24 * 60 * 60).default(60),
+    TEMP_PASSWORD_MAX_MINUTES: z.coerce.number().int().min(1).max(30 * 24 * 60).default(1440),
+    LIST_POLL_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
+    LIST_RELOAD_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(10),
   })
   .superRefine((env, ctx) => {
     const ldap = new URL(env.LDAP_URL);
@@ -199,6 +203,18 @@ export interface Config {
     /** Every failed sign-in answers after at least this long, so answer times tell nothing. */
     readonly failureMinMs: number;
   };
+  /** What becomes of temporary passwords (src/reset/follow-up.ts). */
+  readonly followUp: {
+    /** How often one instance looks whether employees have chosen their password. */
+    readonly pollSeconds: number;
+    /** A temporary password unused this long is replaced by one nobody knows. */
+    readonly tempPasswordMaxMinutes: number;
+  };
+  /** The environments' lists in memory: how often changes are read, and the whole list again. */
+  readonly list: {
+    readonly pollSeconds: number;
+    readonly reloadMinutes: number;
+  };
   /** The tenants file's own `protectedGroupDns`: protected in every environment. */
   readonly protectedGroupDns: readonly string[];
   readonly tenants: readonly Tenant[];
@@ -286,6 +302,14 @@ export function loadConfig(
       maxFailures: settings.SIGN_IN_MAX_FAILURES,
       windowMinutes: settings.SIGN_IN_WINDOW_MINUTES,
       failureMinMs: settings.SIGN_IN_FAILURE_MIN_MS,
+    },
+    followUp: {
+      pollSeconds: settings.OUTCOME_POLL_SECONDS,
+      tempPasswordMaxMinutes: settings.TEMP_PASSWORD_MAX_MINUTES,
+    },
+    list: {
+      pollSeconds: settings.LIST_POLL_SECONDS,
+      reloadMinutes: settings.LIST_RELOAD_MINUTES,
     },
     protectedGroupDns: tenants.data.protectedGroupDns,
     tenants: tenants.data.tenants,

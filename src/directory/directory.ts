@@ -9,6 +9,9 @@
  */
 import type { Tenant } from '../config/config.js';
 
+/** How many people a typed name may match before the admin must type more (one more tells "more"). */
+export const MAX_MATCHES = 25;
+
 export interface AccountStatus {
   readonly disabled: boolean;
   readonly lockedOut: boolean;
@@ -16,6 +19,23 @@ export interface AccountStatus {
   readonly mustChange: boolean;
   readonly passwordNeverExpires: boolean;
   readonly passwordExpired: boolean;
+}
+
+/**
+ * The account's attributes as the directory returned them, for whoever words a status or marks a
+ * row that will be refused (the list may show them a few seconds old; an action re-reads them).
+ */
+export interface AccountFacts {
+  readonly userAccountControl: number;
+  /** msDS-User-Account-Control-Computed (lock-out 0x10 and password expired 0x800000 live here). */
+  readonly computedAccountControl: number;
+  /** FILETIME strings as returned ('0' or absent: never locked / never set / never expires). */
+  readonly lockoutTime: string | null;
+  readonly pwdLastSet: string | null;
+  readonly accountExpires: string | null;
+  readonly adminCount: boolean;
+  /** RID of the primary group (513 Domain Users for most); privileged when it names a privileged group. */
+  readonly primaryGroupId: number | null;
 }
 
 /** An employee as listed: the seed's columns plus mail and status. */
@@ -27,6 +47,34 @@ export interface Person {
   readonly displayName: string;
   readonly mail: string | null;
   readonly status: AccountStatus;
+  readonly facts: AccountFacts;
+}
+
+/**
+ * A person as the in-memory list keeps them (src/employees/people-index.ts): the person, and what
+ * only the list needs.
+ */
+export interface ListedPerson {
+  readonly person: Person;
+  /** Has a displayName of its own: only those are listed and found by `find` (the picker finds everyone). */
+  readonly hasDisplayName: boolean;
+  /** displayName, givenName, sn and cn: a typed name matches the start of one of these. */
+  readonly names: readonly string[];
+}
+
+/**
+ * How far the directory had come when people were read: the next read of changes starts here.
+ * `server` names the domain controller (uSNChanged counts per DC): changes read from another one
+ * cannot continue this mark.
+ */
+export interface ChangeMark {
+  readonly server: string;
+  readonly usn: bigint;
+}
+
+export interface PeopleRead {
+  readonly people: readonly ListedPerson[];
+  readonly mark: ChangeMark;
 }
 
 /** A signed-in admin, as the directory knew them at sign-in. */
@@ -67,31 +115,27 @@ export interface PasswordVersion {
 }
 
 /**
- * Where a page starts: after (or before) this person in the order (display name, objectGUID).
- * The directory sorts on display name only; ties are ordered by GUID here, so a cursor names one
- * exact position even when many people share a name.
+ * Where a page starts: after (or before) this person in the order (display name, objectGUID), so
+ * that a cursor names one exact position even when many people share a name.
  */
 export interface PageCursor {
   readonly displayName: string;
   readonly guid: string;
 }
 
-export interface PageRequest {
-  readonly search?: string | undefined;
-  readonly pageSize: number;
-  readonly after?: PageCursor | undefined;
-  readonly before?: PageCursor | undefined;
-}
-
-export interface PersonPage {
-  readonly people: readonly Person[];
-  /** More people follow the last one shown (or precede the first, when paging back). */
-  readonly hasMore: boolean;
-}
-
 export interface DirectoryConnection {
-  /** One page of an environment's employees, ordered by display name; never the whole OU. */
-  listPeople(tenant: Tenant, page: PageRequest): Promise<PersonPage>;
+  /**
+   * Everyone in the environment (a paged search, unsorted: the directory never sorts the whole
+   * environment), with the mark to read changes from. Entries whose DN lies outside the
+   * environment or cannot be parsed are left out.
+   */
+  readPeople(tenant: Tenant): Promise<PeopleRead>;
+  /**
+   * Every person in the domain changed at or after `since` (wherever they are now: a person moved
+   * out of an environment shows up here with their new DN), or null when this connection reached
+   * another domain controller than the mark's, whose changes cannot be counted from it.
+   */
+  peopleChangedSince(since: ChangeMark): Promise<PeopleRead | null>;
   /** Resolves what an admin typed (`jmus`, `sbf_jmus`, a UPN or mail, a name) within the environment. */
   resolvePeople(tenant: Tenant, reference: string): Promise<readonly Person[]>;
   /** Re-reads one person by objectGUID, inside the environment, or null. */

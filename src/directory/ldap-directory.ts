@@ -16,10 +16,7 @@ import {
   ExtensibleFilter,
   type Filter,
   GreaterThanEqualsFilter,
-  LessThanEqualsFilter,
-  NotFilter,
   OrFilter,
-  PresenceFilter,
   ResultCodeError,
   type SearchOptions,
   ServerSideSortingRequestControl,
@@ -31,7 +28,7 @@ import { AppError } from '../errors/catalog.js';
 import type { Logger } from '../log/logger.js';
 import { DnSyntaxError, isDnWithin, parseDn } from './dn.js';
 import { ConnectionPool, PoolTimeoutError } from './ldap-pool.js';
-import type { AdminAccountState, AdminIdentity, Directory, DirectoryConnection, PageRequest, PasswordVersion, Person, PersonPage } from './directory.js';
+import { MAX_MATCHES, type AdminAccountState, type AdminIdentity, type ChangeMark, type Directory, type DirectoryConnection, type ListedPerson, type PasswordVersion, type PeopleRead, type Person } from './directory.js';
 import { toDirectoryError, toModifyError, toSignInError } from './ldap-errors.js';
 import { refusalFor } from './protection.js';
 import { domainSidOf, guidToString, parseGuid, sidToString } from './sid.js';
@@ -43,10 +40,7 @@ const COMPUTED_PASSWORD_EXPIRED = 0x800000;
 /** groupType bit of security groups; distribution groups lack it and are absent from tokenGroups. */
 const GROUP_TYPE_SECURITY_ENABLED = 0x80000000;
 const MATCHING_RULE_IN_CHAIN = '1.2.840.113556.1.4.1941';
-/** How many people a name search may return before the admin must type more. */
-const MAX_MATCHES = 25;
-/** How many people may share one display name before the list refuses to page through them. */
-const MAX_TIES = 1000;
+const READ_PAGE_SIZE = 1000;
 /** accountExpires values that mean "never". */
 const NEVER_EXPIRES = new Set(['0', '9223372036854775807']);
 /** Milliseconds from 1601-01-01 (FILETIME's epoch) to 1970-01-01. */
@@ -61,9 +55,15 @@ const PERSON_ATTRIBUTES = [
   'userAccountControl',
   'msDS-User-Account-Control-Computed',
   'pwdLastSet',
+  'lockoutTime',
+  'accountExpires',
+  'adminCount',
+  'primaryGroupID',
   'objectCategory',
   'objectClass',
 ];
+/** What the in-memory list also needs: the names a typed name may start with. */
+const LISTED_ATTRIBUTES = [...PERSON_ATTRIBUTES, 'givenName', 'sn', 'cn'];
 const ADMIN_ACCOUNT_ATTRIBUTES = ['userAccountControl', 'msDS-User-Account-Control-Computed', 'accountExpires', 'pwdLastSet'];
 const BINARY_ATTRIBUTES = ['objectGUID', 'objectSid', 'tokenGroups', 'replPropertyMetaData'];
 /** unicodePwd's attribute id, as replPropertyMetaData names it. */
@@ -91,6 +91,8 @@ export interface LdapDirectoryOptions {
   readonly timeoutMs: number;
   /** Bound service connections kept open between actions (LDAP_POOL_SIZE). */
   readonly poolSize: number;
+  /** Entries per page of a paged search (AD's MaxPageSize is 1000 by default). */
+  readonly readPageSize?: number;
 }
 
 /** An idle pooled connection older than this answers a question before it is lent. */
@@ -173,7 +175,22 @@ function toPerson(entry: Entry): Person {
       passwordNeverExpires: (uac & UAC_DONT_EXPIRE_PASSWD) !== 0,
       passwordExpired: (computed & COMPUTED_PASSWORD_EXPIRED) !== 0,
     },
+    facts: {
+      userAccountControl: uac,
+      computedAccountControl: computed,
+      lockoutTime: first(entry, 'lockoutTime') ?? null,
+      pwdLastSet: first(entry, 'pwdLastSet') ?? null,
+      accountExpires: first(entry, 'accountExpires') ?? null,
+      adminCount: first(entry, 'adminCount') === '1',
+      primaryGroupId: first(entry, 'primaryGroupID') === undefined ? null : flags(entry, 'primaryGroupID'),
+    },
   };
+}
+
+function toListed(entry: Entry): ListedPerson {
+  const person = toPerson(entry);
+  const names = ['displayName', 'givenName', 'sn', 'cn'].map((attribute) => first(entry, attribute)).filter((n): n is string => n !== undefined);
+  return { person, hasDisplayName: first(entry, 'displayName') !== undefined, names };
 }
 
 /** accountExpires (FILETIME, 100 ns since 1601) lies in the past. */
@@ -223,8 +240,6 @@ export function assertSorted(names: readonly string[], reverse: boolean): void {
     previous = key;
   }
 }
-
-const byGuid = (a: Person, b: Person) => (a.guid < b.guid ? -1 : a.guid > b.guid ? 1 : 0);
 
 /** What every connection shares: settings, the environments, and what the directory never changes. */
 interface Shared {
@@ -280,11 +295,11 @@ class LdapConnection implements DirectoryConnection {
   }
 
   /** The people among `entries` whose returned DN lies inside the environment. */
-  private peopleIn(tenant: Tenant, entries: Entry[]): Person[] {
-    const people: Person[] = [];
+  private peopleIn(tenant: Tenant, entries: Entry[]): ListedPerson[] {
+    const people: ListedPerson[] = [];
     for (const entry of entries) {
       try {
-        if (isPersonEntry(entry) && isDnWithin(entry.dn, tenant.baseDn)) people.push(toPerson(entry));
+        if (isPersonEntry(entry) && isDnWithin(entry.dn, tenant.baseDn)) people.push(toListed(entry));
       } catch (error) {
         if (!(error instanceof DnSyntaxError)) throw error;
         this.shared.log?.warn({ code: 'DIRECTORY_DN_UNPARSABLE', environment: tenant.key, dn: entry.dn.slice(0, 300) }, 'entry skipped: its DN cannot be parsed');
@@ -299,17 +314,10 @@ class LdapConnection implements DirectoryConnection {
       { scope: 'sub', filter: new AndFilter({ filters: [...IS_PERSON, ...filters] }), attributes: PERSON_ATTRIBUTES, sizeLimit },
       sort ? { attribute: 'displayName', reverse: sort.reverse } : undefined,
     );
-    const people = this.peopleIn(tenant, entries);
+    const people = this.peopleIn(tenant, entries).map((listed) => listed.person);
     if (sort) assertSorted(people.map((p) => p.displayName), sort.reverse);
     // The size limit is a request: Samba answers with every match. Paging relies on the cut.
     return people.slice(0, sizeLimit);
-  }
-
-  /** Everyone (matching `filters`) whose display name equals `displayName` as the directory compares it. */
-  private async ties(tenant: Tenant, filters: Filter[], displayName: string): Promise<Person[]> {
-    const found = await this.people(tenant, [...filters, eq('displayName', displayName)], MAX_TIES + 1);
-    if (found.length > MAX_TIES) throw new AppError('DIRECTORY_ERROR', { detail: `more than ${MAX_TIES} people share one display name` });
-    return found;
   }
 
   async namingContext(): Promise<string> {
@@ -336,54 +344,49 @@ class LdapConnection implements DirectoryConnection {
     return this.shared.forestRootSid;
   }
 
-  /**
-   * Keyset paging in the order (display name, objectGUID). The directory sorts on display name
-   * only, so the people who share the cursor's name (and the page's last name) are read whole and
-   * ordered by GUID here: each person appears exactly once, forward and back.
-   */
-  async listPeople(tenant: Tenant, page: PageRequest): Promise<PersonPage> {
-    const backward = Boolean(page.before);
-    const cursor = page.before ?? page.after;
-    const filters: Filter[] = [new PresenceFilter({ attribute: 'displayName' })];
-    const search = page.search?.trim();
-    if (search) {
-      filters.push(
-        new OrFilter({
-          filters: ['displayName', 'sAMAccountName', 'userPrincipalName', 'mail'].map((attribute) => new SubstringFilter({ attribute, any: [search] })),
-        }),
-      );
+  /** Where the directory is now: read before a search, so that the next read of changes misses none. */
+  private async changeMark(): Promise<ChangeMark> {
+    const [root] = await this.search('', { scope: 'base', attributes: ['highestCommittedUSN', 'dsServiceName'] });
+    const usn = root && first(root, 'highestCommittedUSN');
+    const server = root && first(root, 'dsServiceName');
+    if (!usn || !/^\d+$/.test(usn) || !server) throw new AppError('DIRECTORY_ERROR', { detail: 'the root DSE names no highestCommittedUSN or dsServiceName' });
+    return { server, usn: BigInt(usn) };
+  }
+
+  /** A paged search (Simple Paged Results, no sort), page by page, so no page holds the whole answer. */
+  private async *pagedSearch(base: string, filter: Filter): AsyncGenerator<Entry[]> {
+    try {
+      const pages = this.client.searchPaginated(base, {
+        scope: 'sub',
+        filter,
+        attributes: LISTED_ATTRIBUTES,
+        explicitBufferAttributes: BINARY_ATTRIBUTES,
+        paged: { pageSize: this.shared.options.readPageSize ?? READ_PAGE_SIZE },
+      });
+      for await (const page of pages) yield page.searchEntries;
+    } catch (error) {
+      throw toDirectoryError(error);
     }
-    const inOrder = (people: Person[]) => people.sort(byGuid) && (backward ? people.reverse() : people);
-    // One more than the page tells whether another page follows.
-    const wanted = page.pageSize + 1;
-    const rows: Person[] = [];
-    if (cursor) {
-      const sameName = await this.ties(tenant, filters, cursor.displayName);
-      rows.push(...inOrder(sameName.filter((p) => (backward ? p.guid < cursor.guid : p.guid > cursor.guid))));
+  }
+
+  async readPeople(tenant: Tenant): Promise<PeopleRead> {
+    const mark = await this.changeMark();
+    const people: ListedPerson[] = [];
+    for await (const entries of this.pagedSearch(tenant.baseDn, new AndFilter({ filters: IS_PERSON }))) {
+      for (const person of this.peopleIn(tenant, entries)) people.push(person);
     }
-    if (rows.length < wanted) {
-      const beyond: Filter[] = cursor
-        ? [
-            backward
-              ? new LessThanEqualsFilter({ attribute: 'displayName', value: cursor.displayName })
-              : new GreaterThanEqualsFilter({ attribute: 'displayName', value: cursor.displayName }),
-            new NotFilter({ filter: eq('displayName', cursor.displayName) }),
-          ]
-        : [];
-      const limit = wanted - rows.length;
-      const next = await this.people(tenant, [...filters, ...beyond], limit, { reverse: backward });
-      const last = next[next.length - 1];
-      if (last && next.length === limit) {
-        // The size limit may have cut the last name's group: take that group whole, in GUID order.
-        const lastGroup = await this.ties(tenant, filters, last.displayName);
-        const inGroup = new Set(lastGroup.map((p) => p.guid));
-        rows.push(...next.filter((p) => !inGroup.has(p.guid)), ...inOrder(lastGroup));
-      } else {
-        rows.push(...next);
-      }
+    return { people, mark };
+  }
+
+  async peopleChangedSince(since: ChangeMark): Promise<PeopleRead | null> {
+    const mark = await this.changeMark();
+    if (mark.server !== since.server) return null;
+    const changed = new GreaterThanEqualsFilter({ attribute: 'uSNChanged', value: since.usn.toString() });
+    const people: ListedPerson[] = [];
+    for await (const entries of this.pagedSearch(await this.namingContext(), new AndFilter({ filters: [...IS_PERSON, changed] }))) {
+      for (const entry of entries) if (isPersonEntry(entry)) people.push(toListed(entry));
     }
-    const shown = rows.slice(0, page.pageSize);
-    return { people: backward ? shown.reverse() : shown, hasMore: rows.length > page.pageSize };
+    return { people, mark };
   }
 
   async resolvePeople(tenant: Tenant, reference: string): Promise<readonly Person[]> {
@@ -743,8 +746,12 @@ export class LdapDirectory implements Directory {
     this.pool.close();
   }
 
-  listPeople(tenant: Tenant, page: PageRequest): Promise<PersonPage> {
-    return this.bound((c) => c.listPeople(tenant, page));
+  readPeople(tenant: Tenant): Promise<PeopleRead> {
+    return this.bound((c) => c.readPeople(tenant));
+  }
+
+  peopleChangedSince(since: ChangeMark): Promise<PeopleRead | null> {
+    return this.bound((c) => c.peopleChangedSince(since));
   }
 
   resolvePeople(tenant: Tenant, reference: string): Promise<readonly Person[]> {

@@ -1,12 +1,15 @@
 /**
  * What an admin looks at before acting: pages of their environment's employees, one employee, the
- * people a typed name matches, and the environment's recent history. Each re-checks the admin first,
- * on the connection that then reads (see src/auth/acting-admin.ts).
+ * people a typed name matches, and the environment's recent history. Each re-checks the admin first
+ * (see src/auth/acting-admin.ts). Pages, `find` and the picker come from the environment's list in
+ * memory (src/employees/people-index.ts), at most a few seconds old; one employee is read now.
  */
 import { asAdmin, type ActingAdmin } from '../auth/acting-admin.js';
 import type { AuditEntry, AuditLog } from '../audit/audit-log.js';
 import type { Directory, PageCursor, Person } from '../directory/directory.js';
 import { AppError } from '../errors/catalog.js';
+import type { PeopleIndex } from './people-index.js';
+import type { PeopleList } from './people-list.js';
 
 export const PAGE_SIZE = 20;
 
@@ -28,16 +31,33 @@ export interface PageRequest {
 
 const cursorAt = (p: Person): PageCursor => ({ displayName: p.displayName, guid: p.guid });
 
+/** What browsing needs: the directory (for the admin's re-check and fresh reads) and the lists in memory. */
+export interface Browsing {
+  readonly directory: Directory;
+  readonly people: PeopleIndex;
+}
+
+/**
+ * Reads the environment's list after the admin's re-check has passed. The re-check and a first
+ * load of the list run side by side; a failed re-check wins over anything the load says.
+ */
+async function fromList<T>(deps: Browsing, acting: ActingAdmin, read: (list: PeopleList) => T): Promise<T> {
+  const [check, list] = await Promise.allSettled([asAdmin(deps.directory, acting, async () => undefined), deps.people.list(acting.tenant)]);
+  if (check.status === 'rejected') throw check.reason;
+  if (list.status === 'rejected') throw list.reason;
+  return read(list.value);
+}
+
 /** The page after, before, or (without a cursor) the first: Previous and Next buttons. */
-export function listEmployees(directory: Directory, acting: ActingAdmin, request: PageRequest): Promise<EmployeePage> {
-  return asAdmin(directory, acting, async (connection) => {
+export function listEmployees(deps: Browsing, acting: ActingAdmin, request: PageRequest): Promise<EmployeePage> {
+  return fromList(deps, acting, (list) => {
     const { search, after, before } = request;
-    const page = await connection.listPeople(acting.tenant, { pageSize: PAGE_SIZE, search, after, before });
+    const page = list.page({ pageSize: PAGE_SIZE, search, after, before });
     const shownFrom = request.page ?? 1;
     const pageNumber = after ? shownFrom + 1 : before ? Math.max(1, shownFrom - 1) : 1;
     const first = page.people[0];
     const last = page.people[page.people.length - 1];
-    // Going forward, more follows when the directory says so; going back, when there were more before.
+    // Going forward, more follows when the list says so; going back, when there were more before.
     const hasNext = before ? Boolean(last) : page.hasMore;
     const hasPrevious = before ? page.hasMore : pageNumber > 1;
     return {
@@ -49,31 +69,36 @@ export function listEmployees(directory: Directory, acting: ActingAdmin, request
   });
 }
 
-/** `list N`: keyset paging cannot jump, so it walks forward; past the end it stops at the last page. */
-export function employeePage(directory: Directory, acting: ActingAdmin, pageNumber: number, search?: string): Promise<EmployeePage> {
-  return asAdmin(directory, acting, async (connection) => {
-    let after: PageCursor | undefined;
-    let page = 1;
-    for (;;) {
-      const result = await connection.listPeople(acting.tenant, { pageSize: PAGE_SIZE, search, after });
-      const last = result.people[result.people.length - 1];
-      if (page === pageNumber || !result.hasMore || !last) {
-        return {
-          people: result.people,
-          pageNumber: page,
-          ...(page > 1 && result.people[0] ? { previous: cursorAt(result.people[0]) } : {}),
-          ...(result.hasMore && last ? { next: cursorAt(last) } : {}),
-        };
-      }
-      after = cursorAt(last);
-      page += 1;
-    }
+/** `list N`; past the end it shows the last page. */
+export function employeePage(deps: Browsing, acting: ActingAdmin, pageNumber: number, search?: string): Promise<EmployeePage> {
+  return fromList(deps, acting, (list) => {
+    const page = list.pageAt(pageNumber, PAGE_SIZE, search);
+    const first = page.people[0];
+    const last = page.people[page.people.length - 1];
+    return {
+      people: page.people,
+      pageNumber: page.pageNumber,
+      ...(page.pageNumber > 1 && first ? { previous: cursorAt(first) } : {}),
+      ...(page.hasNext && last ? { next: cursorAt(last) } : {}),
+    };
   });
 }
 
-/** What the admin typed, resolved in the environment: one or more people, or DIRECTORY_USER_NOT_FOUND. */
-export async function resolveEmployees(directory: Directory, acting: ActingAdmin, reference: string): Promise<readonly Person[]> {
-  const people = await asAdmin(directory, acting, (connection) => connection.resolvePeople(acting.tenant, reference));
+/**
+ * What the admin typed, resolved in the environment's list: one or more people, or
+ * DIRECTORY_USER_NOT_FOUND. A single match is read again from the directory: its card is shown now.
+ */
+export async function resolveEmployees(deps: Browsing, acting: ActingAdmin, reference: string): Promise<readonly Person[]> {
+  // The list loads (the first time) while the admin is re-checked.
+  const listing = deps.people.list(acting.tenant);
+  listing.catch(() => undefined);
+  const people = await asAdmin(deps.directory, acting, async (connection) => {
+    const found = (await listing).resolve(reference, acting.tenant.samPrefix);
+    const only = found.length === 1 ? found[0] : undefined;
+    if (!only) return found;
+    const now = await connection.findPersonByGuid(acting.tenant, only.guid);
+    return now ? [now] : [];
+  });
   if (people.length === 0) throw new AppError('DIRECTORY_USER_NOT_FOUND');
   return people;
 }
@@ -86,10 +111,10 @@ export async function employeeByGuid(directory: Directory, acting: ActingAdmin, 
 }
 
 /** The environment's recent audit entries, for one employee when `user` names exactly one. */
-export async function recentHistory(deps: { directory: Directory; audit: AuditLog }, acting: ActingAdmin, user?: string): Promise<AuditEntry[]> {
-  const targetSam = await asAdmin(deps.directory, acting, async (connection) => {
+export async function recentHistory(deps: Browsing & { audit: AuditLog }, acting: ActingAdmin, user?: string): Promise<AuditEntry[]> {
+  const targetSam = await fromList(deps, acting, (list) => {
     if (!user) return undefined;
-    const people = await connection.resolvePeople(acting.tenant, user);
+    const people = list.resolve(user, acting.tenant.samPrefix);
     return people.length === 1 ? people[0]?.sam : user;
   });
   return deps.audit.recent({ environment: acting.tenant.key, ...(targetSam ? { targetSam } : {}), limit: 15 });

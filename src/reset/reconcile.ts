@@ -61,7 +61,7 @@ export type CheckResult =
 
 const SETTLING: ReadonlySet<string> = new Set(['success', 'refused', 'failed', 'applied', 'not-applied']);
 const APPLIED: ReadonlySet<string> = new Set(['success', 'applied']);
-const CHANGING: ReadonlySet<string> = new Set(['reset', 'mail']);
+const CHANGING: ReadonlySet<string> = new Set(['reset', 'mail', 'expire']);
 /** An account's entries within which Check again looks for its correlation id. */
 const CHECK_HISTORY = 200;
 

@@ -26,6 +26,7 @@ import { maskMailAddress, parseMailAddress } from '../mail/address.js';
 import type { Mailer } from '../mail/mailer.js';
 import { renderPasswordMail, renderResetNoticeMail } from '../mail/templates.js';
 import { forbiddenPartsFor, generateTemporaryPassword } from '../passwords/generate.js';
+import type { PendingResetStore } from '../state/chat.js';
 
 export interface ResetDeps {
   readonly directory: Directory;
@@ -34,12 +35,16 @@ export interface ResetDeps {
   readonly log: Logger;
   /** Random characters in a temporary password. */
   readonly passwordLength: number;
+  /** Where each temporary password set is followed until the employee replaces it (follow-up.ts). */
+  readonly pendingResets: PendingResetStore;
 }
 
 export interface Admin {
   readonly identity: AdminIdentity;
   /** The Teams user (aadObjectId), when the action came from Teams. */
   readonly teamsId?: string | null;
+  /** Their Teams tenant: with `teamsId`, whom the follow-up of a temporary password tells. */
+  readonly teamsTenantId?: string | null;
 }
 
 /** Which employee: by objectGUID (from a card) or by what the admin typed. */
@@ -282,7 +287,26 @@ async function setInDirectory(
     },
   );
   deps.log.info({ code: shown ? 'RESET_DONE' : 'RESET_DONE_UNSEEN', correlationId: action.correlationId, environment: action.tenant.key, target: person.dn }, 'temporary password set');
-  return { shown, audited };
+  // The follow-up of the temporary password is recorded the same way.
+  const followed = followTemporaryPassword(action, person, deps);
+  return { shown, audited: Promise.all([audited, followed]).then(() => undefined) };
+}
+
+/** From now on the follow-up job watches this temporary password (a failure there loses no password: logged). */
+async function followTemporaryPassword(action: Action, person: Person, deps: ResetDeps): Promise<void> {
+  const { teamsId, teamsTenantId, identity } = action.admin;
+  if (!teamsId || !teamsTenantId) return;
+  await deps.pendingResets
+    .put({
+      accountGuid: person.guid,
+      tenantKey: action.tenant.key,
+      accountName: (person.displayName || person.sam).slice(0, 512),
+      admin: { teamsTenantId, aadObjectId: teamsId, dn: identity.dn, sam: identity.sam },
+      resetAt: new Date().toISOString(),
+    })
+    .catch((error: unknown) => {
+      deps.log.error({ code: 'FOLLOW_UP_NOT_RECORDED', correlationId: action.correlationId, cause: String(error) }, 'reset done; its follow-up was not recorded');
+    });
 }
 
 /**

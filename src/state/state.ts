@@ -10,6 +10,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { NonceStore } from '../auth/nonce-store.js';
 import type { SessionStore } from '../auth/session-store.js';
 import type { SignInLimiter } from '../auth/sign-in-limiter.js';
+import type { ConversationStore, PendingCommandStore, PendingResetStore } from './chat.js';
 
 export interface StateStore {
   readonly kind: 'embedded' | 'postgres';
@@ -18,6 +19,12 @@ export interface StateStore {
   readonly confirmations: NonceStore;
   readonly signInAttempts: SignInLimiter;
   readonly audit: AuditLog;
+  /** Each admin's personal conversation, to message them later (src/state/chat.ts). */
+  readonly conversations: ConversationStore;
+  /** The command an admin typed before signing in. */
+  readonly pendingCommands: PendingCommandStore;
+  /** Temporary passwords set by the bot that the employee has not replaced yet. */
+  readonly pendingResets: PendingResetStore;
   /**
    * Runs a timed job (audit purge, reconciliation) on exactly one instance at a time: resolves
    * `undefined` without running it when another instance holds it.

@@ -167,6 +167,7 @@ function person(overrides: Partial<Person> & { sam: string; displayName: string 
     upn: `${overrides.sam.replace(/^sbf_/, '')}@mijnsynergy.nl`,
     mail: `${overrides.sam.replace(/^sbf_/, '')}@mijnsynergy.nl`,
     status: { disabled: false, lockedOut: false, mustChange: false, passwordNeverExpires: false, passwordExpired: false },
+    facts: { userAccountControl: 512, computedAccountControl: 0, lockoutTime: null, pwdLastSet: null, accountExpires: null, adminCount: false, primaryGroupId: 513 },
     ...overrides,
   };
 }

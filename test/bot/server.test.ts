@@ -28,7 +28,7 @@ function postWithHost(url: string, host: string, body: unknown): Promise<number>
 
 function run(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [INDEX], { env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 15_000 }, (error, _stdout, stderr) => {
+    execFile(process.execPath, [INDEX], { env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 45_000 }, (error, _stdout, stderr) => {
       resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stderr });
     });
   });
@@ -370,7 +370,8 @@ describe('POST /api/messages refuses without detail, before the adapter runs', (
   }
 });
 
-describe('starting the process', () => {
+// A loaded machine (a CI host running other builds) can take several seconds to start Node and load the SDKs.
+describe('starting the process', { timeout: 120_000 }, () => {
   it('exits non-zero without BOT_ID and says what to set', async () => {
     expect(existsSync(INDEX)).toBe(true);
     const b = await startBotHarness();

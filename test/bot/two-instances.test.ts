@@ -10,7 +10,7 @@ import { auditEntrySchema } from '../../src/audit/audit-log.js';
 import { createLogger } from '../../src/log/logger.js';
 import { createPostgresState } from '../../src/state/postgres/index.js';
 import { badPwdCount, withLockoutThreshold } from '../support/accounts.js';
-import { bindResult, restoreSeedPassword } from '../support/directory.js';
+import { bindResult, changeOwnPassword, restoreSeedPassword } from '../support/directory.js';
 import { bulkPerson, HOSTING, SEED_PASSWORD } from '../support/fixtures.js';
 import { everythingUnder, HOSTING_TEAMS_TENANT, startHarness, type Harness } from '../support/harness.js';
 import { createTestDatabase, pgCtl, type TestDatabase } from '../support/postgres.js';
@@ -30,14 +30,15 @@ beforeAll(async () => {
   h = await startHarness();
   db = await createTestDatabase('two-instances');
   connector = await startConnector();
-  const env = (name: string) => ({ ...h.env, DATABASE_URL: db.url, DATA_DIR: join(h.dir, name), SIGN_IN_FAILURE_MIN_MS: '0', LOG_LEVEL: 'info' });
+  // Both follow up temporary passwords every second: the job must run on one of them at a time.
+  const env = (name: string) => ({ ...h.env, DATABASE_URL: db.url, DATA_DIR: join(h.dir, name), SIGN_IN_FAILURE_MIN_MS: '0', LOG_LEVEL: 'info', OUTCOME_POLL_SECONDS: '1' });
   [a, b] = await Promise.all([startBotProcess(env('a')), startBotProcess(env('b'))]);
 });
 
 afterAll(async () => {
   await Promise.all([a?.stop(), b?.stop()]);
   await connector?.close();
-  for (const person of [HOSTING.jmus, ...Array.from({ length: ROUNDS }, (_, i) => bulkPerson(i + 1))]) await restoreSeedPassword(person.dn);
+  for (const person of [HOSTING.jmus, HOSTING.avries, ...Array.from({ length: ROUNDS }, (_, i) => bulkPerson(i + 1))]) await restoreSeedPassword(person.dn);
   // No temporary password in either instance's output or in any file.
   const written = [...(a?.output ?? []), ...(b?.output ?? []), everythingUnder(h.dir)].join('\n');
   for (const password of passwordsSeen) expect(written).not.toContain(password);
@@ -72,6 +73,20 @@ describe('two instances on one PostgreSQL', () => {
     const [employee] = await onA.say('reset jmus');
     const dialog = dialogCardOf(await onB.taskFetch(button(cardOf(employee!), /^Reset$/).data));
     expect(await bindResult(HOSTING.jmus.upn, passwordOf(textOf(dialog)))).toBe('773');
+  });
+
+  it('tell the admin once, from either, that the employee has chosen a password', async () => {
+    const { onA, onB } = userOnBoth();
+    await signIn(onA);
+    const [employee] = await onB.say('reset avries');
+    const password = passwordOf(textOf(dialogCardOf(await onA.taskFetch(button(cardOf(employee!), /^Reset$/).data))));
+    const chosen = `Gekozen-${Date.now()}-Bb2`;
+    passwordsSeen.push(chosen);
+    await changeOwnPassword(HOSTING.avries.dn, password, chosen);
+    const ours = (c: { conversationId: string }) => c.conversationId === onA.conversationId || c.conversationId === onB.conversationId;
+    await connector.waitFor((c) => ours(c) && /Anna de Vries has chosen a new password/.test(textOf(cardOf(c))), 20_000);
+    await new Promise((resolve) => setTimeout(resolve, 3_000)); // three more rounds on each instance
+    expect(connector.calls.filter((c) => ours(c) && /has chosen a new password/.test(textOf(cardOf(c))))).toHaveLength(1);
   });
 
   it(`reset once when one card is pressed on both at once (${ROUNDS} rounds)`, async () => {

@@ -51,6 +51,13 @@ describe('configuration', () => {
     }).toThrow();
   });
 
+  it('reads how fresh the lists in memory are kept, naming a bad value\'s setting', () => {
+    expect(load(base).list).toEqual({ pollSeconds: 5, reloadMinutes: 10 });
+    expect(load({ ...base, LIST_POLL_SECONDS: '2', LIST_RELOAD_MINUTES: '30' }).list).toEqual({ pollSeconds: 2, reloadMinutes: 30 });
+    expect(problems({ ...base, LIST_POLL_SECONDS: '0' })).toEqual([expect.stringMatching(/^LIST_POLL_SECONDS: /)]);
+    expect(problems({ ...base, LIST_RELOAD_MINUTES: 'soon' })).toEqual([expect.stringMatching(/^LIST_RELOAD_MINUTES: /)]);
+  });
+
   it('refuses plain ldap:// without StartTLS, naming LDAP_URL', () => {
     expect(problems({ ...base, LDAP_URL: 'ldap://dc1.corp.example' })).toEqual([expect.stringMatching(/^LDAP_URL: plain LDAP is refused/)]);
     expect(load({ ...base, LDAP_URL: 'ldap://dc1.corp.example', LDAP_STARTTLS: 'true' }).ldap.startTls).toBe(true);

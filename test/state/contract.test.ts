@@ -496,4 +496,117 @@ describe.each(subjects)('state contract: $name', (subject) => {
       expect(await held).toBe('held');
     });
   });
+
+  describe('conversation references', () => {
+    const user = { teamsTenantId: 'tenant-a', aadObjectId: 'user-1' };
+    const reference = (conversationId = 'a:1x2y3z') => ({
+      channelId: 'msteams',
+      serviceUrl: 'https://smba.trafficmanager.net/emea/',
+      locale: 'nl-NL',
+      conversation: { id: conversationId, tenantId: 'tenant-a', conversationType: 'personal' },
+      bot: { id: '28:bot', name: 'Password Reset' },
+      user: { id: '29:user-1', aadObjectId: 'user-1' },
+    });
+
+    it('keeps the latest reference per Teams user, seen by every instance; unknown fields are not kept', async () => {
+      expect(await a.conversations.get(user)).toBeNull();
+      await a.conversations.save(user, { ...reference(), activityId: 'not kept' } as ReturnType<typeof reference>);
+      expect(await b.conversations.get(user)).toEqual(reference());
+      await b.conversations.save(user, reference('a:newer'));
+      expect(await a.conversations.get(user)).toEqual(reference('a:newer'));
+      expect(await a.conversations.get({ ...user, aadObjectId: 'user-2' })).toBeNull();
+      expect(await subject.dump()).not.toContain('not kept');
+    });
+
+    it('refuses a malformed reference and keeps the one it had', async () => {
+      await a.conversations.save(user, reference());
+      const bad = [{ ...reference(), serviceUrl: 'not a url' }, { ...reference(), conversation: {} }, { ...reference(), bot: undefined }];
+      for (const value of bad) {
+        expect((await caught(a.conversations.save(user, value as unknown as ReturnType<typeof reference>))).code).toBe('INPUT_INVALID');
+      }
+      expect((await caught(a.conversations.save({ teamsTenantId: '', aadObjectId: 'x' }, reference()))).code).toBe('INPUT_INVALID');
+      expect(await b.conversations.get(user)).toEqual(reference());
+    });
+  });
+
+  describe('pending commands', () => {
+    const user = { teamsTenantId: 'tenant-a', aadObjectId: 'user-1' };
+
+    it('keeps the latest command of a user until it is taken, once, on either instance', async () => {
+      await a.pendingCommands.put(user, 'list');
+      await b.pendingCommands.put(user, 'reset jmus');
+      await a.pendingCommands.put({ ...user, aadObjectId: 'user-2' }, 'find jan');
+      expect(await b.pendingCommands.take(user)).toBe('reset jmus');
+      expect(await a.pendingCommands.take(user)).toBeNull();
+      expect(await a.pendingCommands.take({ ...user, aadObjectId: 'user-2' })).toBe('find jan');
+    });
+
+    it('forgets a command after 10 minutes', async () => {
+      await a.pendingCommands.put(user, 'list');
+      later(9);
+      await a.pendingCommands.put({ ...user, aadObjectId: 'user-2' }, 'list 2');
+      later(2);
+      expect(await b.pendingCommands.take(user)).toBeNull();
+      expect(await b.pendingCommands.take({ ...user, aadObjectId: 'user-2' })).toBe('list 2');
+    });
+
+    it('of 20 concurrent takes from every instance, exactly one gets the command (5 rounds)', async () => {
+      for (let round = 0; round < 5; round++) {
+        await a.pendingCommands.put(user, `list ${round + 1}`);
+        const taken = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).pendingCommands.take(user)));
+        expect(taken.filter((t) => t !== null)).toEqual([`list ${round + 1}`]);
+      }
+    });
+
+    it('refuses an empty or overlong command, and a malformed user', async () => {
+      expect((await caught(a.pendingCommands.put(user, ''))).code).toBe('INPUT_INVALID');
+      expect((await caught(a.pendingCommands.put(user, 'x'.repeat(1001)))).code).toBe('INPUT_INVALID');
+      expect((await caught(a.pendingCommands.put({ teamsTenantId: 'tenant-a', aadObjectId: '' }, 'list'))).code).toBe('INPUT_INVALID');
+      expect(await a.pendingCommands.take(user)).toBeNull();
+    });
+  });
+
+  describe('pending resets', () => {
+    const reset = (accountGuid: string, resetAt: string) => ({
+      accountGuid,
+      tenantKey: 'hosting',
+      accountName: 'Joman Mus',
+      admin: { teamsTenantId: 'tenant-a', aadObjectId: 'user-1', dn: 'CN=Info SBF,OU=Hosting,DC=corp,DC=test', sam: 'sbf_info' },
+      resetAt,
+    });
+    const g1 = '11111111-1111-4111-8111-111111111111';
+    const g2 = '22222222-2222-4222-8222-222222222222';
+
+    it('records, lists oldest first, and a newer reset of the same account replaces the older one', async () => {
+      await a.pendingResets.put(reset(g1, '2026-02-10T12:00:00.000Z'));
+      await b.pendingResets.put(reset(g2, '2026-02-10T11:00:00.000Z'));
+      expect((await a.pendingResets.list()).map((r) => r.accountGuid)).toEqual([g2, g1]);
+      await a.pendingResets.put(reset(g2, '2026-02-10T13:00:00.000Z'));
+      expect(await b.pendingResets.get(g2)).toEqual(reset(g2, '2026-02-10T13:00:00.000Z'));
+      expect((await b.pendingResets.list()).map((r) => r.accountGuid)).toEqual([g1, g2]);
+      expect(await a.pendingResets.list(1)).toHaveLength(1);
+    });
+
+    it('settles only the reset it names: a newer one of the same account stays', async () => {
+      await a.pendingResets.put(reset(g1, '2026-02-10T12:00:00.000Z'));
+      await a.pendingResets.put(reset(g1, '2026-02-10T12:05:00.000Z'));
+      expect(await b.pendingResets.settle(g1, '2026-02-10T12:00:00.000Z')).toBe(false);
+      expect(await b.pendingResets.get(g1)).not.toBeNull();
+      expect(await b.pendingResets.settle(g1, '2026-02-10T12:05:00.000Z')).toBe(true);
+      expect(await a.pendingResets.get(g1)).toBeNull();
+      expect(await a.pendingResets.settle(g2, '2026-02-10T12:05:00.000Z')).toBe(false);
+    });
+
+    it('of 20 concurrent settles from every instance, exactly one wins', async () => {
+      await a.pendingResets.put(reset(g1, '2026-02-10T12:00:00.000Z'));
+      const won = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).pendingResets.settle(g1, '2026-02-10T12:00:00.000Z')));
+      expect(won.filter(Boolean)).toHaveLength(1);
+    });
+
+    it('refuses a malformed reset and stores nothing', async () => {
+      const bad = [{ ...reset('not-a-guid', '2026-02-10T12:00:00.000Z') }, { ...reset(g1, 'yesterday') }, { ...reset(g1, '2026-02-10T12:00:00.000Z'), admin: { teamsTenantId: 'tenant-a', aadObjectId: '', dn: 'CN=x', sam: 'x' } }];
+      for (const value of bad) expect((await caught(a.pendingResets.put(value as ReturnType<typeof reset>))).code).toBe('INPUT_INVALID');
+      expect(await b.pendingResets.list()).toEqual([]);
+    });
+  });
 });

@@ -90,7 +90,7 @@ describe('schema', () => {
         const { rows: tables } = await check.query<{ name: string }>(
           `SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`,
         );
-        expect(tables.map((t) => t.name)).toEqual(['audit_entries', 'confirmations', 'schema_migrations', 'sessions', 'sign_in_attempts']);
+        expect(tables.map((t) => t.name)).toEqual(['audit_entries', 'confirmations', 'conversation_references', 'pending_commands', 'pending_resets', 'schema_migrations', 'sessions', 'sign_in_attempts']);
         const { rows: indexes } = await check.query<{ name: string }>(`SELECT indexname AS name FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1`);
         expect(indexes.map((i) => i.name)).toEqual([
           'audit_entries_correlation_id',
@@ -102,6 +102,11 @@ describe('schema', () => {
           'audit_entries_time',
           'confirmations_expires_at',
           'confirmations_pkey',
+          'conversation_references_pkey',
+          'pending_commands_expires_at',
+          'pending_commands_pkey',
+          'pending_resets_pkey',
+          'pending_resets_reset_at',
           'schema_migrations_pkey',
           'sessions_expires_at',
           'sessions_pkey',

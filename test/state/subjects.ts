@@ -16,6 +16,8 @@ import { createFileAuditLog, type AuditLog } from '../../src/audit/audit-log.js'
 import type { NonceStore } from '../../src/auth/nonce-store.js';
 import { createLowdbSessionStore, type SessionStore } from '../../src/auth/session-store.js';
 import { createLowdbSignInLimiter, type SignInLimiter } from '../../src/auth/sign-in-limiter.js';
+import type { ConversationStore, PendingCommandStore, PendingResetStore } from '../../src/state/chat.js';
+import { createLowdbConversationStore, createLowdbPendingCommandStore, createLowdbPendingResetStore } from '../../src/state/embedded/chat.js';
 import { createSignedConfirmations } from '../../src/state/embedded/confirmations.js';
 import { createEmbeddedState } from '../../src/state/embedded/index.js';
 import { createPostgresState } from '../../src/state/postgres/index.js';
@@ -36,6 +38,9 @@ export interface Instance {
   signInAttempts: SignInLimiter;
   audit: AuditLog;
   runExclusive: StateStore['runExclusive'];
+  conversations: ConversationStore;
+  pendingCommands: PendingCommandStore;
+  pendingResets: PendingResetStore;
   close(): Promise<void>;
 }
 
@@ -97,6 +102,9 @@ export function embeddedSubject(): Subject {
         signInAttempts: createLowdbSignInLimiter({ file: join(data, 'sign-in-failures.json'), maxFailures: o.maxFailures, windowMinutes: o.windowMinutes, clock }),
         audit: createFileAuditLog({ dir: join(data, 'audit'), retentionDays: o.auditRetentionDays, clock }),
         runExclusive: (job, work) => whole.runExclusive(job, work),
+        conversations: createLowdbConversationStore(data),
+        pendingCommands: createLowdbPendingCommandStore(data, clock),
+        pendingResets: createLowdbPendingResetStore(data),
         close: async () => undefined,
       };
     },
@@ -138,7 +146,7 @@ export function postgresSubject(label: string): Subject {
     async reset() {
       for (const store of opened) await store.close().catch(() => undefined);
       opened.clear();
-      await db().admin.query('TRUNCATE sessions, confirmations, sign_in_attempts, audit_entries');
+      await db().admin.query('TRUNCATE sessions, confirmations, sign_in_attempts, audit_entries, conversation_references, pending_commands, pending_resets');
     },
     async open(clock, options = {}) {
       const o = { ...defaults, ...options };
@@ -158,6 +166,9 @@ export function postgresSubject(label: string): Subject {
         signInAttempts: store.signInAttempts,
         audit: store.audit,
         runExclusive: (job, work) => store.runExclusive(job, work),
+        conversations: store.conversations,
+        pendingCommands: store.pendingCommands,
+        pendingResets: store.pendingResets,
         close: async () => {
           opened.delete(store);
           await store.close();
@@ -165,7 +176,7 @@ export function postgresSubject(label: string): Subject {
       };
     },
     async dump() {
-      const tables = ['sessions', 'confirmations', 'sign_in_attempts', 'audit_entries'];
+      const tables = ['sessions', 'confirmations', 'sign_in_attempts', 'audit_entries', 'conversation_references', 'pending_commands', 'pending_resets'];
       const texts: string[] = [];
       for (const table of tables) {
         const { rows } = await db().admin.query(`SELECT t::text AS row FROM ${table} t`);

@@ -48,6 +48,16 @@ export async function restoreSeedPassword(dn: string): Promise<void> {
   );
 }
 
+/** The employee's own password change (the old one given), as at a Windows sign-in or a portal. */
+export async function changeOwnPassword(dn: string, from: string, to: string): Promise<void> {
+  await asDomainAdmin((c) =>
+    c.modify(dn, [
+      new Change({ operation: 'delete', modification: new Attribute({ type: 'unicodePwd', values: [Buffer.from(`"${from}"`, 'utf16le')] }) }),
+      new Change({ operation: 'add', modification: new Attribute({ type: 'unicodePwd', values: [Buffer.from(`"${to}"`, 'utf16le')] }) }),
+    ]),
+  );
+}
+
 export async function setDomainAttribute(attribute: string, value: string): Promise<string> {
   return asDomainAdmin(async (c) => {
     const { searchEntries } = await c.search('DC=corp,DC=test', { scope: 'base', attributes: [attribute] });

@@ -248,9 +248,9 @@ async function startDc(): Promise<Started<TestDcLocation>> {
       DC_SERVICE_PASSWORD: SERVICE_ACCOUNT.password,
       DC_SEED_PASSWORD: SEED_PASSWORD,
     };
-    const provisionMs = await dc(env, 'provision', 120_000);
+    const provisionMs = await dc(env, 'provision', 300_000);
     startAttempted = true;
-    const startMs = await dc(env, 'start', 60_000);
+    const startMs = await dc(env, 'start', 120_000);
     console.log(`samba-dc: ldaps://${ip} ready (provision+seed ${provisionMs} ms, start ${startMs} ms, ${dir}); tests on Node ${process.version}`);
   } catch (error) {
     await cleanUp().catch(() => undefined);

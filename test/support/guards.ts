@@ -33,6 +33,7 @@ export async function personShaped(dn: string): Promise<Person> {
     displayName: String(entry['displayName'] ?? sam),
     mail: null,
     status: { disabled: false, lockedOut: false, mustChange: false, passwordNeverExpires: false, passwordExpired: false },
+    facts: { userAccountControl: 512, computedAccountControl: 0, lockoutTime: null, pwdLastSet: null, accountExpires: null, adminCount: false, primaryGroupId: null },
   };
 }
 

@@ -100,6 +100,9 @@ export async function startHarness(overrides: Record<string, string | undefined>
     TENANTS_FILE: tenantsFile,
     LOG_LEVEL: 'debug',
     DANGEROUSLY_ALLOW_UNAUTHENTICATED: 'true',
+    // The follow-up of temporary passwords speaks in the chat on its own: only the tests of it
+    // (test/bot/follow-up.test.ts) let it run, so that it does not talk into other conversations.
+    OUTCOME_POLL_SECONDS: '86400',
   };
   for (const [name, value] of Object.entries(overrides)) {
     if (value === undefined) delete env[name];

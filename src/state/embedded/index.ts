@@ -1,6 +1,7 @@
 /**
  * The embedded state store: files in DATA_DIR, for one instance (the folder is locked).
- * Sessions and sign-in attempts are small lowdb files written rarely; confirmations are signed
+ * Sessions, sign-in attempts, conversation references and what is pending are small lowdb files
+ * written rarely; confirmations are signed
  * and only their use is appended; the audit is appended one line per entry.
  */
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { createLowdbSignInLimiter } from '../../auth/sign-in-limiter.js';
 import type { Logger } from '../../log/logger.js';
 import { ensurePrivateDir } from '../../storage/json-file.js';
 import type { StateStore } from '../state.js';
+import { createLowdbConversationStore, createLowdbPendingCommandStore, createLowdbPendingResetStore } from './chat.js';
 import { createSignedConfirmations } from './confirmations.js';
 import { lockDataDir } from './lock.js';
 
@@ -38,6 +40,9 @@ export async function createEmbeddedState(options: EmbeddedStateOptions): Promis
         retentionDays: options.auditRetentionDays,
         onEvent: (event) => options.log?.warn({ code: 'AUDIT_FILE', ...event, cause: 'cause' in event ? String(event.cause) : undefined }, 'audit file event'),
       }),
+      conversations: createLowdbConversationStore(dataDir),
+      pendingCommands: createLowdbPendingCommandStore(dataDir),
+      pendingResets: createLowdbPendingResetStore(dataDir),
       // One process per folder: a job is exclusive when this process is not already running it.
       async runExclusive(job, work) {
         if (running.has(job)) return undefined;

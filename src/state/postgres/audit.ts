@@ -94,7 +94,7 @@ export const OPEN_INTENTS_SQL = `
   earliest AS (
     SELECT DISTINCT ON (i.correlation_id) i.entry, i.time, i.seq
     FROM audit_entries i, win
-    WHERE i.outcome = 'intent' AND i.action IN ('reset', 'mail') AND i.correlation_id <> ''
+    WHERE i.outcome = 'intent' AND i.action IN ('reset', 'mail', 'expire') AND i.correlation_id <> ''
       AND i.time >= win.start AND i.time < $2::timestamptz
       AND NOT EXISTS (
         SELECT 1 FROM audit_entries s

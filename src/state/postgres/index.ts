@@ -13,6 +13,7 @@ import { AppError } from '../../errors/catalog.js';
 import type { Logger } from '../../log/logger.js';
 import type { StateStore } from '../state.js';
 import { createPostgresAuditLog } from './audit.js';
+import { createPostgresConversationStore, createPostgresPendingCommandStore, createPostgresPendingResetStore } from './chat.js';
 import { createPostgresConfirmationStore } from './confirmations.js';
 import { Db, isUnavailable, lockKey, toAppError, type Clock } from './db.js';
 import { migrate } from './migrations.js';
@@ -82,6 +83,9 @@ export async function createPostgresState(options: PostgresStateOptions): Promis
       confirmations: createPostgresConfirmationStore(db, { ttlMinutes: confirmationTtlMinutes, clock: clockOf }),
       signInAttempts: createPostgresSignInLimiter(db, { ...options.signIn, clock: clockOf }),
       audit: createPostgresAuditLog(db, { retentionDays: options.auditRetentionDays, log, clock: clockOf }),
+      conversations: createPostgresConversationStore(db),
+      pendingCommands: createPostgresPendingCommandStore(db, { clock: clockOf }),
+      pendingResets: createPostgresPendingResetStore(db),
       runExclusive: (job, work) => runExclusive(db, job, work),
       async ping() {
         await db.query('SELECT 1');

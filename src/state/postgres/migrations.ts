@@ -91,6 +91,38 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE confirmations ADD CONSTRAINT confirmations_purpose_check CHECK (purpose IN ('reset', 'mail', 'reveal'));
     `,
   },
+  {
+    version: 3,
+    name: 'conversation references, pending commands, pending resets',
+    sql: `
+      -- The reference of each admin's personal conversation, for proactive messages.
+      CREATE TABLE conversation_references (
+        teams_tenant_id text        NOT NULL,
+        aad_object_id   text        NOT NULL,
+        reference       jsonb       NOT NULL,
+        updated_at      timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (teams_tenant_id, aad_object_id)
+      );
+
+      -- The one command an admin typed before signing in, run once they have.
+      CREATE TABLE pending_commands (
+        teams_tenant_id text        NOT NULL,
+        aad_object_id   text        NOT NULL,
+        text            text        NOT NULL,
+        expires_at      timestamptz NOT NULL,
+        PRIMARY KEY (teams_tenant_id, aad_object_id)
+      );
+      CREATE INDEX pending_commands_expires_at ON pending_commands (expires_at);
+
+      -- Temporary passwords set by the bot that the employee has not replaced yet.
+      CREATE TABLE pending_resets (
+        account_guid text        PRIMARY KEY,
+        reset_at     timestamptz NOT NULL,
+        entry        jsonb       NOT NULL
+      );
+      CREATE INDEX pending_resets_reset_at ON pending_resets (reset_at);
+    `,
+  },
 ];
 
 const MIGRATION_LOCK = lockKey('migrations', 'schema');

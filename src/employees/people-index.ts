@@ -1,0 +1,145 @@
+/**
+ * The environments' people in memory, one list per environment (never per admin): loaded with one
+ * paged read on first use, however many admins ask at once, and kept fresh by reading what changed
+ * (uSNChanged) every few seconds. What a list shows may be that old; every action re-reads its
+ * target from the directory by objectGUID.
+ *
+ * Deletions: a deleted account becomes invisible to a search (it lies in Deleted Objects, which only
+ * administrators may read), so no read of changes reports it. Every list is therefore read whole
+ * again at a longer interval; until then a deleted account may still be listed, and any action on
+ * it is refused by the re-read. A move out of the environment is seen at once: changes are read
+ * domain-wide, and someone changed outside the environment's base DN leaves its list.
+ */
+import type { Tenant } from '../config/config.js';
+import { isDnWithin } from '../directory/dn.js';
+import type { ChangeMark, Directory } from '../directory/directory.js';
+import type { Logger } from '../log/logger.js';
+import { PeopleList } from './people-list.js';
+
+export interface PeopleIndexOptions {
+  /** How often changes are read. */
+  readonly pollMs: number;
+  /** How often each list is read whole again (to drop deleted accounts). */
+  readonly reloadMs: number;
+  readonly log?: Logger | undefined;
+}
+
+interface Loaded {
+  readonly tenant: Tenant;
+  list: PeopleList;
+  mark: ChangeMark;
+  loadedAt: number;
+}
+
+/** True when the DN lies in the environment; a DN that cannot be parsed does not. */
+function within(dn: string, baseDn: string): boolean {
+  try {
+    return isDnWithin(dn, baseDn);
+  } catch {
+    return false;
+  }
+}
+
+export class PeopleIndex {
+  private readonly loaded = new Map<string, Loaded>();
+  private readonly loading = new Map<string, Promise<PeopleList>>();
+  /** Loads, reloads and reads of changes run one at a time, so that none applies an older state over a newer one. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private ticking = false;
+
+  constructor(
+    private readonly directory: Directory,
+    private readonly options: PeopleIndexOptions,
+  ) {}
+
+  /** The environment's list; the first call loads it, and everyone asking meanwhile waits for that one load. */
+  list(tenant: Tenant): Promise<PeopleList> {
+    const ready = this.loaded.get(tenant.key);
+    if (ready) return Promise.resolve(ready.list);
+    let pending = this.loading.get(tenant.key);
+    if (!pending) {
+      // A failed load leaves nothing behind: the next call tries again.
+      pending = this.exclusive(() => this.load(tenant)).finally(() => this.loading.delete(tenant.key));
+      this.loading.set(tenant.key, pending);
+    }
+    return pending;
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async load(tenant: Tenant): Promise<PeopleList> {
+    const already = this.loaded.get(tenant.key);
+    if (already) return already.list;
+    const { people, mark } = await this.directory.readPeople(tenant);
+    const list = new PeopleList(people);
+    this.loaded.set(tenant.key, { tenant, list, mark, loadedAt: Date.now() });
+    this.options.log?.info({ code: 'PEOPLE_LIST_LOADED', environment: tenant.key, people: list.size }, 'environment list loaded');
+    if (!this.timer) {
+      this.timer = setInterval(() => void this.tick(), this.options.pollMs);
+      this.timer.unref();
+    }
+    return list;
+  }
+
+  /** Reads one environment whole again; on failure the list it had stays (stale, but never half). */
+  private async reload(entry: Loaded): Promise<void> {
+    const { people, mark } = await this.directory.readPeople(entry.tenant);
+    entry.list = new PeopleList(people);
+    entry.mark = mark;
+    entry.loadedAt = Date.now();
+  }
+
+  /** One round: lists due for a whole read get one, then the changes since the oldest mark are applied to all. */
+  private async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      await this.exclusive(async () => {
+        const now = Date.now();
+        for (const entry of this.loaded.values()) {
+          if (now - entry.loadedAt >= this.options.reloadMs) await this.reloadOrWarn(entry);
+        }
+        await this.readChanges();
+      });
+    } catch (error) {
+      this.options.log?.warn({ code: 'PEOPLE_LIST_REFRESH_FAILED', cause: String(error) }, 'environment lists not refreshed; trying again later');
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async reloadOrWarn(entry: Loaded): Promise<void> {
+    await this.reload(entry).catch((error: unknown) =>
+      this.options.log?.warn({ code: 'PEOPLE_LIST_RELOAD_FAILED', environment: entry.tenant.key, cause: String(error) }, 'environment list not reloaded'),
+    );
+  }
+
+  private async readChanges(): Promise<void> {
+    const entries = [...this.loaded.values()];
+    const first = entries[0];
+    if (!first) return;
+    // One read for every environment, from the oldest mark: reading a change twice does no harm.
+    const sameServer = entries.every((e) => e.mark.server === first.mark.server);
+    const since = entries.reduce((min, e) => (e.mark.usn < min.usn ? e.mark : min), first.mark);
+    const changes = sameServer ? await this.directory.peopleChangedSince(since) : null;
+    if (!changes) {
+      // Another domain controller answered: its update numbers do not continue ours.
+      for (const entry of entries) await this.reloadOrWarn(entry);
+      return;
+    }
+    for (const entry of entries) {
+      entry.list.apply(changes.people, (dn) => within(dn, entry.tenant.baseDn));
+      entry.mark = changes.mark;
+    }
+  }
+}

@@ -18,7 +18,9 @@
 import type { AddressInfo } from 'node:net';
 import restify from 'restify';
 import type { Activity, InvokeResponse, TurnContext } from 'botbuilder';
-import type { Application, TeamsAdapter, TurnState } from '@microsoft/teams-ai';
+import type { Application } from '@microsoft/teams-ai/lib/Application.js';
+import type { TeamsAdapter } from '@microsoft/teams-ai/lib/TeamsAdapter.js';
+import type { TurnState } from '@microsoft/teams-ai/lib/TurnState.js';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
 import { isLoopback } from '../util/loopback.js';

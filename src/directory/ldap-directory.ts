@@ -95,6 +95,8 @@ export interface LdapDirectoryOptions {
   readonly readPageSize?: number;
 }
 
+/** How long an action may wait for a free pooled connection (at least LDAP_TIMEOUT_MS). */
+const POOL_WAIT_MS = 30_000;
 /** An idle pooled connection older than this answers a question before it is lent. */
 const CHECK_AFTER_IDLE_MS = 30_000;
 /** Below the idle timeouts of AD (MaxConnIdleTime, 900 s) and Samba (ldap idle timeout, 900 s). */
@@ -646,7 +648,8 @@ export class LdapDirectory implements Directory {
     this.shared = { options, tenants, protectedGroupDns: extra.protectedGroupDns ?? [], log: extra.log, groupSids: new Map() };
     this.pool = new ConnectionPool({
       size: options.poolSize,
-      timeoutMs: options.timeoutMs,
+      // A burst of actions waits its turn rather than failing; Teams' own deadline bounds the wait.
+      waitMs: Math.max(options.timeoutMs, POOL_WAIT_MS),
       checkAfterIdleMs: CHECK_AFTER_IDLE_MS,
       maxIdleMs: MAX_IDLE_MS,
       open: () => this.openBound(),

@@ -16,8 +16,8 @@ import type { Client } from 'ldapts';
 export interface PoolOptions {
   /** Most connections open at once (lent and idle); further borrowers wait. */
   readonly size: number;
-  /** How long a borrower waits for a free connection, and the check on borrow for an answer. */
-  readonly timeoutMs: number;
+  /** How long a borrower waits for a free connection. */
+  readonly waitMs: number;
   /** A connection idle longer than this answers a question before it is lent. */
   readonly checkAfterIdleMs: number;
   /** A connection idle longer than this is closed instead of lent. */
@@ -106,8 +106,8 @@ export class ConnectionPool {
       const timer = setTimeout(() => {
         const at = this.waiting.indexOf(wake);
         if (at >= 0) this.waiting.splice(at, 1);
-        reject(new PoolTimeoutError(`no directory connection free within ${this.options.timeoutMs} ms`));
-      }, this.options.timeoutMs);
+        reject(new PoolTimeoutError(`no directory connection free within ${this.options.waitMs} ms`));
+      }, this.options.waitMs);
       const wake = () => {
         clearTimeout(timer);
         if (this.closed) reject(new PoolTimeoutError('the directory connections are closed'));

@@ -148,7 +148,8 @@ export class TeamsUser {
     const before = this.connector.calls.length;
     const result = await this.post(this.activity({ type: 'message', text }));
     if (result.status !== 200) throw new Error(`the bot answered ${result.status}`);
-    return this.connector.calls.slice(before).filter((c) => c.conversationId === this.conversationId);
+    // teams-ai sends "typing" when a turn takes over a second (whatever startTypingTimer says): not a reply.
+    return this.connector.calls.slice(before).filter((c) => c.conversationId === this.conversationId && c.body['type'] !== 'typing');
   }
 
   /** Presses an Action.Execute button of the card posted as `cardActivityId`. */

@@ -39,9 +39,9 @@ for (const name of ['url', 'bind-dn', 'bind-password', 'base-dn', 'admin-group-d
 }
 const RUNS = Number(args.runs);
 
-const { LdapDirectory } = await dist('directory/ldap-directory.js');
-const { PeopleIndex } = await dist('employees/people-index.js');
-const { listEmployees } = await dist('employees/browse.js');
+const { LdapDirectory } = await dist('src/directory/ldap-directory.js');
+const { PeopleIndex } = await dist('src/employees/people-index.js');
+const { listEmployees } = await dist('src/employees/browse.js');
 
 const tenant = {
   key: 'bench',

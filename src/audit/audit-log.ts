@@ -33,7 +33,7 @@ export const auditEntrySchema = z
       })
       .strict()
       .optional(),
-    action: z.enum(['reset', 'mail', 'notice-mail', 'sign-in', 'password-chosen', 'expire']),
+    action: z.enum(['reset', 'mail', 'notice-mail', 'sign-in', 'password-chosen', 'expire', 'unlock']),
     /**
      * `intent`: recorded before the directory is changed. `success`, `refused`, `failed`: how it
      * ended, as seen. `unknown`: the change was sent but no answer came (it may or may not have been

@@ -40,7 +40,7 @@ export async function useConfirmation(
     environment: acting.tenant.key,
     admin: { dn: acting.admin.identity.dn, upn: acting.admin.identity.upn, teamsId: who.aadObjectId },
     target: { dn: null, sam: null, guid: targetGuid },
-    action: purpose === 'mail' ? 'mail' : 'reset',
+    action: purpose === 'mail' ? 'mail' : purpose === 'unlock' ? 'unlock' : 'reset',
     outcome: 'refused',
     errorCode: code,
   });

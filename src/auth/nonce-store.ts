@@ -23,8 +23,11 @@ export interface NonceBinding {
   adminDn: string;
   tenantKey: string;
   targetGuid: string;
-  /** 'reveal': Show password after a failed mail (a fresh reset, audited as replacing the unseen one). */
-  purpose: 'reset' | 'mail' | 'reveal';
+  /**
+   * 'reveal': Show password after a failed mail (a fresh reset, audited as replacing the unseen one).
+   * 'unlock': Unlock, which ends a lock-out and changes no password.
+   */
+  purpose: 'reset' | 'mail' | 'reveal' | 'unlock';
 }
 
 /** What `issue` accepts: exactly a NonceBinding, checked before anything is signed or stored. */
@@ -35,7 +38,7 @@ export const nonceBindingSchema = z
     adminDn: z.string().min(1),
     tenantKey: z.string().min(1),
     targetGuid: z.string().min(1),
-    purpose: z.enum(['reset', 'mail', 'reveal']),
+    purpose: z.enum(['reset', 'mail', 'reveal', 'unlock']),
   })
   .strict();
 

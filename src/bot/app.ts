@@ -153,11 +153,8 @@ export function createBotApplication(
       const card = cards.messageCard(caller.language, { kind: 'error', text: new AppError('CARD_NOT_VALID').userMessage(caller.language) });
       return { title: TEXTS[caller.language].chat.dialogTitle, card };
     }
-    const replaceChatCard = async (card: Card) => {
-      const cardId = context.activity.replyToId;
-      if (cardId) await context.updateActivity({ id: cardId, type: ActivityTypes.Message, attachments: [card] });
-    };
-    return taskInfo(await handleTaskFetch(deps, caller, action, replaceChatCard, receivedAt(context)));
+    // The chat card is updated after the dialog was answered: outside this turn, which is over by then.
+    return taskInfo(await handleTaskFetch(deps, caller, action, updateLater(context), receivedAt(context)));
   });
 
   // The dialog's only button closes it: nothing to do, and nothing echoed back.

@@ -25,6 +25,8 @@ export const CARD_VERBS = [
   'pick',
   'dialog.close',
   'reset.check',
+  'unlock',
+  'mail.cancel',
 ] as const;
 
 export const cardVerbSchema = z.enum(CARD_VERBS);
@@ -72,15 +74,35 @@ const listButton = z
     page: pageSchema.optional(),
   })
   .strict();
+/**
+ * The list page a row's button was pressed on, as the request that reads that page again: after the
+ * action the list card comes back with that row changed and every row's buttons working (Teams
+ * replaces a whole card). Absent on buttons of a single employee's card.
+ */
+const listOriginSchema = z
+  .object({
+    search: searchSchema.optional(),
+    after: pageCursorSchema.optional(),
+    before: pageCursorSchema.optional(),
+    page: pageSchema.optional(),
+  })
+  .strict();
+export type ListOrigin = z.infer<typeof listOriginSchema>;
 const resetButton = z
-  .object({ verb: z.literal('reset'), guid: guidSchema, nonce: nonceSchema, msteams: msteamsSchema })
+  .object({ verb: z.literal('reset'), guid: guidSchema, nonce: nonceSchema, list: listOriginSchema.optional(), msteams: msteamsSchema })
   .strict();
-const mailFormButton = z.object({ verb: z.literal('mail.form'), guid: guidSchema }).strict();
-const mailSendButton = z.object({ verb: z.literal('mail.send'), guid: guidSchema, nonce: nonceSchema }).strict();
+const mailFormButton = z.object({ verb: z.literal('mail.form'), guid: guidSchema, list: listOriginSchema.optional() }).strict();
+const mailSendButton = z.object({ verb: z.literal('mail.send'), guid: guidSchema, nonce: nonceSchema, list: listOriginSchema.optional() }).strict();
+/** The mail form's Cancel: back to the card it came from (the list page, or the employee's card). */
+const mailCancelButton = z.object({ verb: z.literal('mail.cancel'), guid: guidSchema, list: listOriginSchema.optional() }).strict();
 const revealButton = z.object({ verb: z.literal('reveal'), guid: guidSchema, nonce: nonceSchema, msteams: msteamsSchema }).strict();
+/** What the picked employee is shown for: `status` (and unlock) show the same card as `reset`. */
+export const pickIntentSchema = z.enum(['reset', 'mail', 'status']);
 const pickButton = z
-  .object({ verb: z.literal('pick'), guid: guidSchema, intent: z.enum(['reset', 'mail']) })
+  .object({ verb: z.literal('pick'), guid: guidSchema, intent: pickIntentSchema })
   .strict();
+/** Unlock: Action.Execute with a single-use confirmation of its own purpose. */
+const unlockButton = z.object({ verb: z.literal('unlock'), guid: guidSchema, nonce: nonceSchema }).strict();
 const dialogCloseButton = z.object({ verb: z.literal('dialog.close'), msteams: msteamsSchema }).strict();
 /** Check again: what became of a password change the directory did not confirm (its audit correlation id). */
 const resetCheckButton = z.object({ verb: z.literal('reset.check'), guid: guidSchema, correlationId: z.string().uuid() }).strict();
@@ -99,6 +121,8 @@ const BUTTON_SCHEMAS = {
   pick: pickButton,
   'dialog.close': dialogCloseButton,
   'reset.check': resetCheckButton,
+  unlock: unlockButton,
+  'mail.cancel': mailCancelButton,
 } as const satisfies Record<CardVerb, z.ZodTypeAny>;
 
 /**
@@ -115,12 +139,15 @@ export const CARD_ACTION_SCHEMAS = {
   reset: resetButton,
   'mail.form': mailFormButton,
   'mail.send': mailSendButton
-    .extend({ address: z.string().trim().max(320).default(''), language: z.enum(['nl', 'en']) })
+    // No language chosen arrives as "" or not at all: the form comes back with the field marked.
+    .extend({ address: z.string().trim().max(320).default(''), language: z.union([z.enum(['nl', 'en']), z.literal('')]).default('') })
     .strict(),
   reveal: revealButton,
   pick: pickButton,
   'dialog.close': dialogCloseButton,
   'reset.check': resetCheckButton,
+  unlock: unlockButton,
+  'mail.cancel': mailCancelButton,
 } as const satisfies Record<CardVerb, z.ZodTypeAny>;
 
 type ActionSchemas = typeof CARD_ACTION_SCHEMAS;

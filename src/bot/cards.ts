@@ -18,7 +18,7 @@ import type { PageCursor, Person } from '../directory/directory.js';
 import { ERROR_CATALOG } from '../errors/catalog.js';
 import { fill, type Language } from '../i18n/translations.js';
 import { maskMailAddress } from '../mail/address.js';
-import { buttonData } from './card-actions.js';
+import { buttonData, type ListOrigin } from './card-actions.js';
 import { TEXTS, type Texts } from './texts.js';
 
 export const ADAPTIVE_CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
@@ -152,7 +152,7 @@ function clip(text: string, max: number): string {
 
 const LOCALES: Record<Language, string> = { nl: 'nl-NL', en: 'en-GB' };
 
-function formatTime(at: Date, lang: Language, timeZone: string): string {
+export function formatTime(at: Date, lang: Language, timeZone: string): string {
   return new Intl.DateTimeFormat(LOCALES[lang], { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone }).format(at);
 }
 
@@ -191,6 +191,39 @@ function personRow(person: Person, t: Texts, widths: RowWidths, environmentName?
     `${columns.preWindows}: ${clip(person.sam, widths.sam)}`,
   ].join(' · ');
   return { name: clip(person.displayName, widths.name), hasHint: hint !== '', hint: `  (${hint})`, details };
+}
+
+function formatDate(at: Date, lang: Language, timeZone: string): string {
+  return new Intl.DateTimeFormat(LOCALES[lang], { day: 'numeric', month: 'short', year: 'numeric', timeZone }).format(at);
+}
+
+/**
+ * The account as the directory computes it, as label/value rows: the account (locked out and since
+ * when, disabled, expired), the password (waiting for the employee's own choice after a reset,
+ * expired, when set), and when the account expires. Worded as states, not alarms.
+ */
+export function statusFacts(person: Person, lang: Language, timeZone: string = DEFAULT_TIME_ZONE) {
+  const t = TEXTS[lang].accountStatus;
+  const { status } = person;
+  const when = (at: Date) => formatDateTime(at, lang, timeZone);
+  const account = [
+    status.lockedOut ? (status.lockedSince ? fill(t.lockedSince, { time: when(status.lockedSince) }) : t.locked) : null,
+    status.disabled ? t.disabled : null,
+    status.accountExpired && status.accountExpires ? fill(t.expiredOn, { time: formatDate(status.accountExpires, lang, timeZone) }) : null,
+  ].filter((part): part is string => part !== null);
+  const set = status.passwordLastSet ? formatDate(status.passwordLastSet, lang, timeZone) : null;
+  const password = status.mustChange
+    ? t.waiting
+    : status.passwordExpired
+      ? t.passwordExpired
+      : set === null
+        ? t.notSet
+        : fill(status.passwordNeverExpires ? t.neverExpires : t.setOn, { time: set });
+  return [
+    { label: t.account, value: account.length > 0 ? account.join(', ') : t.active, color: account.length > 0 ? 'Attention' : 'Default' },
+    { label: t.password, value: password, color: status.passwordExpired && !status.mustChange ? 'Attention' : 'Default' },
+    { label: t.expires, value: status.accountExpires ? formatDate(status.accountExpires, lang, timeZone) : t.never, color: 'Default' },
+  ];
 }
 
 /** The seed's four columns for one person, as label/value rows. */
@@ -240,14 +273,20 @@ export function employeeListCard(
   lang: Language,
   options: {
     environmentName: string;
-    people: readonly { person: Person; nonce: string }[];
+    /** `mark`: what the admin did to that employee lately ("reset by you at 10:42"). */
+    people: readonly { person: Person; nonce: string; mark?: string }[];
+    /** The request that reads this page again: row buttons carry it, so the list comes back after an action. */
+    origin?: ListOrigin;
     search?: string;
     previous?: PageCursor;
     next?: PageCursor;
     pageNumber: number;
+    /** A line above the list (e.g. "there is no page 99"). */
+    note?: string;
   },
 ): AdaptiveCardAttachment {
   const { environmentName, people, previous, next, pageNumber } = options;
+  const note = clip(options.note ?? '', MAX_FREE_TEXT);
   if (people.length > MAX_LIST_PEOPLE) {
     throw new RangeError(`a list card shows at most ${MAX_LIST_PEOPLE} people, got ${people.length}`);
   }
@@ -257,6 +296,7 @@ export function employeeListCard(
   const quoted = `“${search}”`;
   // Paging keeps the search that produced this page, whatever is typed in the box meanwhile.
   const paging = search === '' ? {} : { search };
+  const list = options.origin ? { list: options.origin } : {};
   const build = (widths: RowWidths) =>
     expand('employee-list', {
       t: {
@@ -273,11 +313,15 @@ export function employeeListCard(
         mailPassword: texts.common.mailPassword,
       },
       search,
+      hasNote: note !== '',
+      note,
       isEmpty: people.length === 0,
-      people: people.map(({ person, nonce }) => ({
+      people: people.map(({ person, nonce, mark }) => ({
         ...personRow(person, texts, widths, environmentName),
-        reset: buttonData('reset', { guid: person.guid, nonce }),
-        mail: buttonData('mail.form', { guid: person.guid }),
+        hasMark: mark !== undefined,
+        mark: clip(mark ?? '', 200),
+        reset: buttonData('reset', { guid: person.guid, nonce, ...list }),
+        mail: buttonData('mail.form', { guid: person.guid, ...list }),
       })),
       searchAction: buttonData('list', {}),
       hasPrevious: previous !== undefined,
@@ -296,24 +340,47 @@ export function cardBytes(attachment: AdaptiveCardAttachment): number {
 
 export function employeeCard(
   lang: Language,
-  options: { environmentName: string; person: Person; nonce: string },
+  options: { environmentName: string; person: Person; nonce: string; unlockNonce?: string; notice?: string; timeZone?: string },
 ): AdaptiveCardAttachment {
-  const { environmentName, person, nonce } = options;
+  const { environmentName, person, nonce, unlockNonce, timeZone = DEFAULT_TIME_ZONE } = options;
   const texts = TEXTS[lang];
-  const hint = statusHint(person, texts);
+  const notice = clip(options.notice ?? '', MAX_FREE_TEXT);
+  // Unlock only where there is a lock-out to end, and only with its own confirmation.
+  const canUnlock = person.status.lockedOut && unlockNonce !== undefined;
   return expand('employee', {
-    t: { ...texts.employee, irreversible: texts.common.irreversible, reset: texts.common.reset, mailPassword: texts.common.mailPassword },
+    t: {
+      ...texts.employee,
+      irreversible: texts.common.irreversible,
+      reset: texts.common.reset,
+      mailPassword: texts.common.mailPassword,
+      unlock: texts.common.unlock,
+      statusHeading: texts.accountStatus.heading,
+      unlockExplain: texts.accountStatus.unlockExplain,
+    },
     facts: personFacts(person, environmentName, texts),
-    hasHint: hint !== '',
-    hint: fill(texts.common.statusLine, { status: hint }),
+    status: statusFacts(person, lang, timeZone),
+    hasNotice: notice !== '',
+    notice,
+    canUnlock,
     reset: buttonData('reset', { guid: person.guid, nonce }),
     mail: buttonData('mail.form', { guid: person.guid }),
+    unlock: canUnlock ? buttonData('unlock', { guid: person.guid, nonce: unlockNonce }) : {},
   });
 }
 
 export function mailFormCard(
   lang: Language,
-  options: { environmentName: string; person: Person; address: string; language: Language; nonce: string; error?: string },
+  options: {
+    environmentName: string;
+    person: Person;
+    address: string;
+    language: Language | null;
+    nonce: string;
+    error?: string;
+    languageMissing?: boolean;
+    /** The list page the form came from (Cancel and the outcome go back to it). */
+    origin?: ListOrigin;
+  },
 ): AdaptiveCardAttachment {
   const { environmentName, person, language, nonce } = options;
   const texts = TEXTS[lang];
@@ -324,8 +391,10 @@ export function mailFormCard(
     hasError: error !== '',
     error,
     address: clip(options.address, 320),
-    language,
-    send: buttonData('mail.send', { guid: person.guid, nonce }),
+    language: language ?? '',
+    hasLanguageError: options.languageMissing === true,
+    send: buttonData('mail.send', { guid: person.guid, nonce, ...(options.origin ? { list: options.origin } : {}) }),
+    cancel: buttonData('mail.cancel', { guid: person.guid, ...(options.origin ? { list: options.origin } : {}) }),
   });
 }
 
@@ -427,7 +496,7 @@ export function passwordDialog(lang: Language, options: { person: Person; passwo
 
 export function pickerCard(
   lang: Language,
-  options: { people: readonly Person[]; intent: 'reset' | 'mail' },
+  options: { people: readonly Person[]; intent: 'reset' | 'mail' | 'status' },
 ): AdaptiveCardAttachment {
   const { people, intent } = options;
   const texts = TEXTS[lang];
@@ -436,7 +505,7 @@ export function pickerCard(
   return expand('picker', {
     t: {
       title: t.title,
-      intro: intent === 'reset' ? t.introReset : t.introMail,
+      intro: intent === 'reset' ? t.introReset : intent === 'mail' ? t.introMail : t.introStatus,
       more: fill(t.more, { count: MAX_PICKER_PEOPLE }),
       choose: t.choose,
     },
@@ -463,8 +532,10 @@ export function messageCard(
   });
 }
 
-export function helpCard(lang: Language): AdaptiveCardAttachment {
-  return expand('help', { t: TEXTS[lang].help });
+/** The commands; `notice` (e.g. "I did not understand …") comes first. */
+export function helpCard(lang: Language, options: { notice?: string } = {}): AdaptiveCardAttachment {
+  const notice = clip(options.notice ?? '', MAX_FREE_TEXT);
+  return expand('help', { t: TEXTS[lang].help, hasNotice: notice !== '', notice });
 }
 
 const OUTCOME_COLORS = {

@@ -6,16 +6,18 @@ import type { Language } from '../i18n/translations.js';
 
 export type Command =
   | { readonly name: 'help' }
-  | { readonly name: 'list'; readonly page: number }
+  | { readonly name: 'list'; readonly page: number; readonly asked: number }
   | { readonly name: 'find'; readonly text: string }
   | { readonly name: 'reset'; readonly user: string }
+  | { readonly name: 'status'; readonly user: string }
+  | { readonly name: 'unlock'; readonly user: string }
   | { readonly name: 'mail'; readonly user: string; readonly address?: string; readonly language?: Language }
   | { readonly name: 'signin' }
   | { readonly name: 'signout' }
   | { readonly name: 'env'; readonly environment?: string }
   | { readonly name: 'history'; readonly user?: string }
-  | { readonly name: 'unknown'; readonly word: string }
-  | { readonly name: 'incomplete'; readonly command: 'find' | 'reset' | 'mail' };
+  | { readonly name: 'unknown'; readonly word: string; readonly text: string }
+  | { readonly name: 'incomplete'; readonly command: 'find' | 'reset' | 'mail' | 'status' | 'unlock' };
 
 const ALIASES: Record<string, Command['name']> = {
   help: 'help',
@@ -28,6 +30,10 @@ const ALIASES: Record<string, Command['name']> = {
   zoek: 'find',
   zoeken: 'find',
   reset: 'reset',
+  status: 'status',
+  unlock: 'unlock',
+  ontgrendel: 'unlock',
+  ontgrendelen: 'unlock',
   mail: 'mail',
   signin: 'signin',
   login: 'signin',
@@ -62,12 +68,16 @@ export function parseCommand(input: string): Command {
       return { name };
     case 'list': {
       const page = Number.parseInt(rest[0] ?? '1', 10);
-      return { name, page: Number.isFinite(page) && page >= 1 ? Math.min(page, MAX_PAGE) : 1 };
+      const valid = Number.isFinite(page) && page >= 1;
+      // `asked` is what was typed (for "there is no page 99"); no more than MAX_PAGE pages are walked.
+      return { name, page: valid ? Math.min(page, MAX_PAGE) : 1, asked: valid ? Math.min(page, 1_000_000) : 1 };
     }
     case 'find':
       return tail ? { name, text: tail } : { name: 'incomplete', command: 'find' };
     case 'reset':
-      return tail ? { name, user: tail } : { name: 'incomplete', command: 'reset' };
+    case 'status':
+    case 'unlock':
+      return tail ? { name, user: tail } : { name: 'incomplete', command: name };
     case 'mail': {
       if (rest.length === 0) return { name: 'incomplete', command: 'mail' };
       // mail <user> [address] [nl|en]: the language is the last word when it is one; an address has an @.
@@ -87,6 +97,6 @@ export function parseCommand(input: string): Command {
     case 'history':
       return tail ? { name, user: tail } : { name };
     default:
-      return { name: 'unknown', word: first };
+      return { name: 'unknown', word: first, text: words.join(' ') };
   }
 }

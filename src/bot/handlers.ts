@@ -10,20 +10,21 @@ import { signIn as signInUseCase } from '../auth/sign-in.js';
 import type { Tenant } from '../config/config.js';
 import type { Person } from '../directory/directory.js';
 import { employeeByGuid, employeePage, listEmployees, recentHistory, resolveEmployees } from '../employees/browse.js';
-import { AppError } from '../errors/catalog.js';
+import { AppError, isAppError } from '../errors/catalog.js';
 import { fill, type Language } from '../i18n/translations.js';
 import { parseMailAddress } from '../mail/address.js';
 import { checkReset } from '../reset/reconcile.js';
 import { mailPassword, resetPassword, ResetOutcomeUnknownError, ResetWatch } from '../reset/reset-password.js';
+import { unlockAccount } from '../reset/unlock.js';
 import { PENDING_COMMAND_MAX_LENGTH } from '../state/chat.js';
 import type { Caller } from './caller.js';
-import type { CardAction } from './card-actions.js';
+import type { CardAction, ListOrigin } from './card-actions.js';
 import * as cards from './cards.js';
 import { parseCommand, stripMentions } from './commands.js';
 import { errorCard, tenantsForCaller, type BotDeps, type Card, type TaskResponse } from './context.js';
 import { answerInTime, withinDeadline } from './in-time.js';
 import { TEXTS } from './texts.js';
-import { employeeCard, environmentChosenCard, failureCard, listCard, mailFormCard, mailOutcome, pickerFor, resetCheckCard, unknownInDialog } from './views.js';
+import { employeeCard, environmentChosenCard, failureCard, listCard, mailFormCard, mailOutcome, listAgain, listPageCard, notFoundCard, pickerFor, resetCheckCard, unknownInDialog, unlockedCard } from './views.js';
 
 export { assertCallerAllowed, type BotDeps, type Card } from './context.js';
 
@@ -53,9 +54,13 @@ async function guarded<T>(deps: BotDeps, caller: Caller, work: () => Promise<T>,
 
 const inChat = (card: Card) => card;
 
-/** One hit acts, several show a picker. */
-async function resolveOne(deps: BotDeps, caller: Caller, a: ActingAdmin, reference: string, intent: 'reset' | 'mail', act: (p: Person) => Promise<Card>): Promise<Card> {
-  const people = await resolveEmployees(deps.core, a, reference);
+/** One hit acts, several show a picker, none says what was typed and how to search. */
+async function resolveOne(deps: BotDeps, caller: Caller, a: ActingAdmin, reference: string, intent: 'reset' | 'mail' | 'status', act: (p: Person) => Promise<Card>): Promise<Card> {
+  const people = await resolveEmployees(deps.core, a, reference).catch((error: unknown) => {
+    if (isAppError(error, 'DIRECTORY_USER_NOT_FOUND')) return [];
+    throw error;
+  });
+  if (people.length === 0) return notFoundCard(deps, caller, a, reference);
   return people.length === 1 ? act(people[0] as Person) : cards.pickerCard(caller.language, { people: [...people], intent });
 }
 
@@ -111,7 +116,7 @@ export async function handleMessage(deps: BotDeps, caller: Caller, text: string)
       }
       case 'list': {
         const a = await acting(deps, caller);
-        return listCard(deps, caller, a, await employeePage(deps.core, a, command.page));
+        return listPageCard(deps, caller, a, await employeePage(deps.core, a, command.page), command.asked);
       }
       case 'find': {
         const a = await acting(deps, caller);
@@ -121,6 +126,12 @@ export async function handleMessage(deps: BotDeps, caller: Caller, text: string)
       case 'reset': {
         const a = await acting(deps, caller);
         return resolveOne(deps, caller, a, command.user, 'reset', (p) => employeeCard(deps, caller, a, p));
+      }
+      case 'status':
+      case 'unlock': {
+        // Both show the card with the account's status; Unlock is a button on it (no command changes anything).
+        const a = await acting(deps, caller);
+        return resolveOne(deps, caller, a, command.user, 'status', (p) => employeeCard(deps, caller, a, p));
       }
       case 'mail': {
         const a = await acting(deps, caller);
@@ -138,7 +149,7 @@ export async function handleMessage(deps: BotDeps, caller: Caller, text: string)
       case 'unknown':
         // Anything else: the sign-in card without a session, help with one.
         await sessionOf(deps.sessions, caller);
-        return cards.helpCard(caller.language);
+        return cards.helpCard(caller.language, command.word ? { notice: fill(TEXTS[caller.language].chat.notUnderstood, { typed: command.text.slice(0, 100) }) } : {});
     }
   }, inChat, signInFirst);
 }
@@ -159,6 +170,8 @@ async function signIn(deps: BotDeps, caller: Caller, login: string, password: st
     return { card: cards.signInCard(caller.language, { error: error.userMessage(caller.language) }), working: false };
   }
   const { identity, tenants } = signedIn;
+  // Their environments' lists load while they read the answer: the first `list` need not wait.
+  void deps.core.people.preload(tenants);
   const only = tenants.length === 1 ? (tenants[0] as Tenant) : undefined;
   const session = await deps.sessions.start({
     teamsTenantId: caller.teamsTenantId,
@@ -208,15 +221,26 @@ export async function handleExecute(
       }
       case 'mail.form': {
         const a = await acting(deps, caller);
-        return mailFormCard(deps, caller, a, await employeeByGuid(directory, a, action.data.guid));
+        return mailFormCard(deps, caller, a, await employeeByGuid(directory, a, action.data.guid), { origin: action.data.list });
+      }
+      case 'mail.cancel': {
+        // Back to the card the form came from: the list page, or the employee's card.
+        const a = await acting(deps, caller);
+        if (action.data.list) return listAgain(deps, caller, a, action.data.list);
+        return employeeCard(deps, caller, a, await employeeByGuid(directory, a, action.data.guid));
       }
       case 'pick': {
         const a = await acting(deps, caller);
         const person = await employeeByGuid(directory, a, action.data.guid);
-        return action.data.intent === 'reset' ? employeeCard(deps, caller, a, person) : mailFormCard(deps, caller, a, person);
+        return action.data.intent === 'mail' ? mailFormCard(deps, caller, a, person) : employeeCard(deps, caller, a, person);
       }
       case 'mail.send':
         return sendMail(deps, caller, action.data, later, receivedAt);
+      case 'unlock': {
+        const a = await acting(deps, caller);
+        await useConfirmation({ nonces: deps.nonces, audit: deps.core.audit }, caller, a, action.data.nonce, action.data.guid, 'unlock');
+        return unlockedCard(deps, caller, a, await unlockAccount(a.admin, a.tenant, { guid: action.data.guid }, deps.core));
+      }
       case 'reset.check': {
         const a = await acting(deps, caller);
         return resetCheckCard(deps, caller, a, await checkReset(a.admin, a.tenant, action.data, deps.core));
@@ -230,22 +254,28 @@ export async function handleExecute(
 async function sendMail(
   deps: BotDeps,
   caller: Caller,
-  data: { guid: string; nonce: string; address: string; language: Language },
+  data: { guid: string; nonce: string; address: string; language: Language | ''; list?: ListOrigin | undefined },
   later: (card: Card) => Promise<void>,
   receivedAt: number,
 ): Promise<Card> {
   const a = await acting(deps, caller);
   const person = await employeeByGuid(deps.core.directory, a, data.guid);
+  const language = data.language === '' ? null : data.language;
+  if (language === null) {
+    // Nothing chosen: the form again with the field marked; its confirmation stays unused.
+    return mailFormCard(deps, caller, a, person, { address: data.address.slice(0, 320), language: null, nonce: data.nonce, origin: data.list });
+  }
   try {
     parseMailAddress(data.address);
   } catch (error) {
     // The form comes back with the message; its nonce stays valid for the corrected address.
     const message = error instanceof AppError ? error.userMessage(caller.language) : String(error);
-    return mailFormCard(deps, caller, a, person, { address: data.address.slice(0, 320), language: data.language, error: message, nonce: data.nonce });
+    return mailFormCard(deps, caller, a, person, { address: data.address.slice(0, 320), language, error: message, nonce: data.nonce, origin: data.list });
   }
   await useConfirmation({ nonces: deps.nonces, audit: deps.core.audit }, caller, a, data.nonce, data.guid, 'mail');
-  const run = mailPassword(a.admin, a.tenant, { guid: data.guid }, data.address, data.language, deps.core).then(
-    (result) => mailOutcome(deps, caller, a, result),
+  const run = mailPassword(a.admin, a.tenant, { guid: data.guid }, data.address, language, deps.core).then(
+    // From a list, the list comes back with that row marked; a failed mail keeps its own card (Show password).
+    (result) => (result.status === 'mailed' && data.list ? listAgain(deps, caller, a, data.list) : mailOutcome(deps, caller, a, result)),
     (error: unknown) => failureCard(deps, caller, error),
   );
   const working = () => cards.messageCard(caller.language, { kind: 'info', text: fill(TEXTS[caller.language].chat.working, { name: person.displayName }) });
@@ -270,8 +300,6 @@ export async function handleTaskFetch(
   receivedAt = Date.now(),
 ): Promise<TaskResponse> {
   const inDialog = (card: Card) => ({ task: { type: 'continue', value: { title: TEXTS[caller.language].chat.dialogTitle, card } } }) as TaskResponse;
-  const updateChatCard = (card: Card) =>
-    void replaceChatCard(card).catch((error: unknown) => deps.log.warn({ code: 'CARD_UPDATE_FAILED', cause: String(error) }, 'the chat card was not updated'));
   return guarded(
     deps,
     caller,
@@ -303,7 +331,15 @@ export async function handleTaskFetch(
         return inDialog(unknownInDialog(deps, caller, error, replaceChatCard));
       }
       const { person, password } = done;
-      if (!reveal) updateChatCard(cards.resetDoneCard(caller.language, { person, at: new Date(), timeZone: caller.timeZone }));
+      if (!reveal) {
+        // From a list, the list stays (that row marked, from the audit: once the outcome is written);
+        // from an employee's card, "reset by you at 10:42". Neither delays the dialog.
+        const list = action.verb === 'reset' ? action.data.list : undefined;
+        const card = list ? done.audited.then(() => listAgain(deps, caller, a, list)) : Promise.resolve(cards.resetDoneCard(caller.language, { person, at: new Date(), timeZone: caller.timeZone }));
+        void card.then(replaceChatCard).catch((error: unknown) =>
+          deps.log.warn({ code: 'CARD_UPDATE_FAILED', cause: String(error) }, 'reset done; the chat card was not updated'),
+        );
+      }
       return cards.passwordDialog(caller.language, { person, password });
     },
     inDialog,

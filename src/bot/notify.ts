@@ -62,7 +62,12 @@ function duration(language: Language, minutes: number): string {
 export function followUpCard(language: Language, event: FollowUpEvent): Card {
   const t = TEXTS[language].chat;
   const name = event.reset.accountName;
-  return event.kind === 'chosen'
-    ? cards.messageCard(language, { kind: 'info', text: fill(t.passwordChosen, { name }) })
-    : cards.messageCard(language, { kind: 'info', text: fill(t.passwordExpired, { name, duration: duration(language, event.afterMinutes) }) });
+  switch (event.kind) {
+    case 'chosen':
+      return cards.messageCard(language, { kind: 'info', text: fill(t.passwordChosen, { name }) });
+    case 'expired':
+      return cards.messageCard(language, { kind: 'info', text: fill(t.passwordExpired, { name, duration: duration(language, event.afterMinutes) }) });
+    case 'link-expired':
+      return cards.messageCard(language, { kind: 'info', text: fill(t.linkExpired, { name }) });
+  }
 }

@@ -7,12 +7,14 @@ import { issueConfirmations } from '../auth/confirmations.js';
 import type { AdminSession } from '../auth/session-store.js';
 import type { Tenant } from '../config/config.js';
 import type { Person } from '../directory/directory.js';
-import type { EmployeePage } from '../employees/browse.js';
+import { listEmployees, recentActionsBy, type EmployeePage, type RecentAction } from '../employees/browse.js';
 import { fill, type Language } from '../i18n/translations.js';
 import { maskMailAddress } from '../mail/address.js';
 import type { CheckResult } from '../reset/reconcile.js';
 import { ResetOutcomeUnknownError, type MailResult } from '../reset/reset-password.js';
+import type { UnlockResult } from '../reset/unlock.js';
 import type { Caller } from './caller.js';
+import type { ListOrigin } from './card-actions.js';
 import * as cards from './cards.js';
 import { errorCard, tenantsForCaller, type BotDeps, type Card } from './context.js';
 import { TEXTS } from './texts.js';
@@ -25,29 +27,70 @@ export function pickerFor(deps: BotDeps, caller: Caller, session: AdminSession):
   });
 }
 
-export async function listCard(deps: BotDeps, caller: Caller, a: ActingAdmin, page: EmployeePage, search?: string): Promise<Card> {
-  const nonces = await issueConfirmations(deps.nonces, caller, a, page.people.map((p) => p.guid), 'reset');
+export async function listCard(deps: BotDeps, caller: Caller, a: ActingAdmin, page: EmployeePage, search?: string, note?: string): Promise<Card> {
+  const guids = page.people.map((p) => p.guid);
+  const [nonces, recent] = await Promise.all([issueConfirmations(deps.nonces, caller, a, guids, 'reset'), recentActionsBy(deps.core.audit, a, guids)]);
   return cards.employeeListCard(caller.language, {
     environmentName: a.tenant.name,
-    people: page.people.map((person, i) => ({ person, nonce: nonces[i] as string })),
+    people: page.people.map((person, i) => {
+      const mark = markOf(caller, recent.get(person.guid));
+      return { person, nonce: nonces[i] as string, ...(mark ? { mark } : {}) };
+    }),
+    origin: page.origin,
     ...(search ? { search } : {}),
     ...(page.previous ? { previous: page.previous } : {}),
     ...(page.next ? { next: page.next } : {}),
     pageNumber: page.pageNumber,
+    ...(note ? { note } : {}),
   });
 }
 
-export async function employeeCard(deps: BotDeps, caller: Caller, a: ActingAdmin, person: Person): Promise<Card> {
+/** "reset by you at 10:42", "password mailed by you at 10:42 to jo…@…", "unlocked by you at 10:42". */
+function markOf(caller: Caller, recent: RecentAction | undefined): string | undefined {
+  if (!recent) return undefined;
+  const t = TEXTS[caller.language].employeeList;
+  const time = cards.formatTime(recent.at, caller.language, caller.timeZone);
+  if (recent.action === 'mail') return fill(t.markMail, { time, recipient: maskMailAddress(recent.recipient ?? '') });
+  return fill(recent.action === 'unlock' ? t.markUnlock : t.markReset, { time });
+}
+
+/** The list page a row's button was pressed on, read again: that row marked, every row's buttons fresh. */
+export async function listAgain(deps: BotDeps, caller: Caller, a: ActingAdmin, origin: ListOrigin): Promise<Card> {
+  const page = await listEmployees(deps.core, a, origin);
+  return listCard(deps, caller, a, page, origin.search);
+}
+
+/** The employee card with the account's status; a locked-out account gets Unlock (its own confirmation). */
+export async function employeeCard(deps: BotDeps, caller: Caller, a: ActingAdmin, person: Person, notice?: string): Promise<Card> {
   const [nonce] = await issueConfirmations(deps.nonces, caller, a, [person.guid], 'reset');
-  return cards.employeeCard(caller.language, { environmentName: a.tenant.name, person, nonce: nonce as string });
+  const [unlockNonce] = person.status.lockedOut ? await issueConfirmations(deps.nonces, caller, a, [person.guid], 'unlock') : [];
+  return cards.employeeCard(caller.language, {
+    environmentName: a.tenant.name,
+    person,
+    nonce: nonce as string,
+    ...(unlockNonce ? { unlockNonce } : {}),
+    ...(notice ? { notice } : {}),
+    timeZone: caller.timeZone,
+  });
+}
+
+/** Unlock's answer: the employee card as it is now, saying what was done. */
+export function unlockedCard(deps: BotDeps, caller: Caller, a: ActingAdmin, result: UnlockResult): Promise<Card> {
+  const t = TEXTS[caller.language].unlock;
+  const name = result.person.displayName;
+  const notice = result.status === 'unlocked' ? fill(t.done, { name, time: cards.formatTime(new Date(), caller.language, caller.timeZone) }) : fill(t.notLocked, { name });
+  return employeeCard(deps, caller, a, result.person, notice);
 }
 
 export interface MailFormInput {
   readonly address?: string | undefined;
-  readonly language?: Language | undefined;
+  /** null: the form was sent without a language, and comes back with that field marked. */
+  readonly language?: Language | null | undefined;
   readonly error?: string;
   /** Kept when the form comes back for a corrected address. */
   readonly nonce?: string;
+  /** The list page the form came from. */
+  readonly origin?: ListOrigin | undefined;
 }
 
 export async function mailFormCard(deps: BotDeps, caller: Caller, a: ActingAdmin, person: Person, input: MailFormInput = {}): Promise<Card> {
@@ -56,10 +99,30 @@ export async function mailFormCard(deps: BotDeps, caller: Caller, a: ActingAdmin
     environmentName: a.tenant.name,
     person,
     address: input.address ?? person.mail ?? '',
-    language: input.language ?? a.tenant.language,
+    language: input.language === undefined ? a.tenant.language : input.language,
+    languageMissing: input.language === null,
+    ...(input.origin ? { origin: input.origin } : {}),
     nonce: nonce as string,
     ...(input.error ? { error: input.error } : {}),
   });
+}
+
+/**
+ * A typed name that matches nobody: what was typed, and how to search. A typo, not a failure: no
+ * error reference, and logged at info.
+ */
+export function notFoundCard(deps: BotDeps, caller: Caller, a: ActingAdmin, typed: string): Card {
+  deps.log.info({ code: 'DIRECTORY_USER_NOT_FOUND', environment: a.tenant.key, teamsUser: caller.aadObjectId }, 'no employee matches the typed name');
+  const text = fill(TEXTS[caller.language].chat.notFound, { environment: a.tenant.name, typed: typed.slice(0, 100) });
+  return cards.messageCard(caller.language, { kind: 'info', text });
+}
+
+/** `list N` past the end: the last page, saying how many there are. */
+export async function listPageCard(deps: BotDeps, caller: Caller, a: ActingAdmin, page: EmployeePage, asked: number): Promise<Card> {
+  const t = TEXTS[caller.language].chat;
+  const past = asked > page.pageNumber && !page.next;
+  const note = past ? fill(page.pageNumber === 1 ? t.pastLastPageOne : t.pastLastPage, { asked, pages: page.pageNumber, environment: a.tenant.name }) : undefined;
+  return listCard(deps, caller, a, page, undefined, note);
 }
 
 export function environmentChosenCard(caller: Caller, tenant: Tenant): Card {

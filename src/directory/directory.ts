@@ -19,7 +19,17 @@ export interface AccountStatus {
   readonly mustChange: boolean;
   readonly passwordNeverExpires: boolean;
   readonly passwordExpired: boolean;
+  /** When the lock-out began (lockoutTime), while the account is locked out; null otherwise. */
+  readonly lockedSince: Date | null;
+  /** When the password was last set (pwdLastSet); null while a change is forced or never set. */
+  readonly passwordLastSet: Date | null;
+  /** When the account expires (accountExpires); null for never. */
+  readonly accountExpires: Date | null;
+  readonly accountExpired: boolean;
 }
+
+/** What an action on an account is for: unlocking changes no password, so "password never expires" does not matter. */
+export type AccountAction = 'reset' | 'unlock';
 
 /**
  * The account's attributes as the directory returned them, for whoever words a status or marks a
@@ -150,8 +160,11 @@ export interface DirectoryConnection {
   administeredTenants(adminGuid: string, tenants: readonly Tenant[]): Promise<readonly Tenant[]>;
   /** The admin's account as it is now, or null when they are no longer in the environment's admin group. */
   adminAccount(adminGuid: string, tenant: Tenant): Promise<AdminAccountState | null>;
-  /** Throws TARGET_* when the person may not be reset from this environment; returns them as read now. */
-  assertResettable(tenant: Tenant, person: Person): Promise<Person>;
+  /**
+   * Throws TARGET_* when the person may not be reset (or, for 'unlock', unlocked) from this
+   * environment; returns them as read now.
+   */
+  assertResettable(tenant: Tenant, person: Person, purpose?: AccountAction): Promise<Person>;
   /**
    * The account's password version, read by objectGUID anywhere in the domain (an account that has
    * since left the environment still tells what happened to it); null when there is no such account.
@@ -167,6 +180,11 @@ export interface DirectoryConnection {
    * means it was not.
    */
   setTemporaryPassword(tenant: Tenant, person: Person, password: string): Promise<void>;
+  /**
+   * Ends a lock-out (lockoutTime = 0, one modify) of `person` as `assertResettable(…, 'unlock')`
+   * returned it on this connection. DIRECTORY_OUTCOME_UNKNOWN when no answer came.
+   */
+  unlockAccount(tenant: Tenant, person: Person): Promise<void>;
 }
 
 export interface Directory extends DirectoryConnection {

@@ -4,6 +4,7 @@
  * while the LDAP side only gathers the facts (src/directory/ldap-directory.ts).
  */
 import { AppError } from '../errors/catalog.js';
+import type { AccountAction } from './directory.js';
 import { dnEquals, isDnWithin } from './dn.js';
 import { KRBTGT_RID, PRIVILEGED_BUILTIN_SIDS, PRIVILEGED_DOMAIN_RIDS, PRIVILEGED_FOREST_RIDS } from './sid.js';
 
@@ -43,8 +44,12 @@ export function privilegedSids(domainSid: string, forestRootSid: string): Set<st
   ]);
 }
 
-/** Null when the target may be reset from this environment; otherwise the refusal. */
-export function refusalFor(target: TargetFacts, context: ProtectionContext): AppError | null {
+/**
+ * Null when the target may be reset (or unlocked, `purpose` 'unlock') from this environment;
+ * otherwise the refusal. Unlocking is refused for the same accounts, except that "password never
+ * expires" is no reason: no password changes.
+ */
+export function refusalFor(target: TargetFacts, context: ProtectionContext, purpose: AccountAction = 'reset'): AppError | null {
   if (!isDnWithin(target.dn, context.baseDn)) return new AppError('TARGET_OUTSIDE_ENVIRONMENT');
   if (!target.isPerson) return new AppError('TARGET_NOT_PERSON');
   if (target.sid === `${context.domainSid}-${KRBTGT_RID}` || target.sam.toLowerCase() === 'krbtgt') {
@@ -57,6 +62,6 @@ export function refusalFor(target: TargetFacts, context: ProtectionContext): App
   if (target.inAdminGroup) return new AppError('TARGET_PROTECTED', { detail: 'admin group' });
   if (target.inProtectedGroup) return new AppError('TARGET_PROTECTED', { detail: 'protected group' });
   // With DONT_EXPIRE_PASSWD, pwdLastSet=0 does not force the change: the password would not be single-use.
-  if (target.passwordNeverExpires) return new AppError('TARGET_PASSWORD_NEVER_EXPIRES');
+  if (target.passwordNeverExpires && purpose === 'reset') return new AppError('TARGET_PASSWORD_NEVER_EXPIRES');
   return null;
 }

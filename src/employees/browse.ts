@@ -19,6 +19,8 @@ export interface EmployeePage {
   /** Where the previous and next pages start, when there are such pages. */
   readonly previous?: PageCursor;
   readonly next?: PageCursor;
+  /** The request that reads this same page again (to show it anew after an action on one row). */
+  readonly origin: PageRequest;
 }
 
 export interface PageRequest {
@@ -63,6 +65,7 @@ export function listEmployees(deps: Browsing, acting: ActingAdmin, request: Page
     return {
       people: page.people,
       pageNumber,
+      origin: { ...(search ? { search } : {}), ...(after ? { after } : {}), ...(before ? { before } : {}), ...(request.page ? { page: request.page } : {}) },
       ...(hasPrevious && first ? { previous: cursorAt(first) } : {}),
       ...(hasNext && last ? { next: cursorAt(last) } : {}),
     };
@@ -75,9 +78,12 @@ export function employeePage(deps: Browsing, acting: ActingAdmin, pageNumber: nu
     const page = list.pageAt(pageNumber, PAGE_SIZE, search);
     const first = page.people[0];
     const last = page.people[page.people.length - 1];
+    // As Next from the page before would ask for it.
+    const lastBefore = page.pageNumber > 1 ? list.pageAt(page.pageNumber - 1, PAGE_SIZE, search).people.at(-1) : undefined;
     return {
       people: page.people,
       pageNumber: page.pageNumber,
+      origin: { ...(search ? { search } : {}), ...(lastBefore ? { after: cursorAt(lastBefore), page: page.pageNumber - 1 } : {}) },
       ...(page.pageNumber > 1 && first ? { previous: cursorAt(first) } : {}),
       ...(page.hasNext && last ? { next: cursorAt(last) } : {}),
     };
@@ -108,6 +114,36 @@ export async function employeeByGuid(directory: Directory, acting: ActingAdmin, 
   const person = await asAdmin(directory, acting, (connection) => connection.findPersonByGuid(acting.tenant, guid));
   if (!person) throw new AppError('TARGET_OUTSIDE_ENVIRONMENT');
   return person;
+}
+
+/** What this admin did lately to one employee, for the list's "reset by you at 10:42". */
+export interface RecentAction {
+  readonly action: 'reset' | 'mail' | 'unlock';
+  readonly at: Date;
+  readonly recipient?: string;
+}
+
+/** How far back the list marks what the admin did. */
+const RECENT_ACTION_MS = 12 * 60 * 60 * 1000;
+
+/**
+ * The newest reset, mail or unlock that this admin completed on each of these employees in the last
+ * 12 hours, from the audit (so a list shown anew keeps every row's mark). One read of the audit.
+ */
+export async function recentActionsBy(audit: AuditLog, acting: ActingAdmin, guids: readonly string[], now = new Date()): Promise<Map<string, RecentAction>> {
+  const wanted = new Set(guids);
+  const found = new Map<string, RecentAction>();
+  if (wanted.size === 0) return found;
+  const entries = await audit.recent({ environment: acting.tenant.key, limit: 200 });
+  for (const entry of entries) {
+    const guid = entry.target?.guid;
+    const at = new Date(entry.time);
+    if (!guid || !wanted.has(guid) || found.has(guid) || entry.outcome !== 'success') continue;
+    if (entry.admin.dn !== acting.session.admin.dn || now.getTime() - at.getTime() > RECENT_ACTION_MS) continue;
+    if (entry.action !== 'reset' && entry.action !== 'mail' && entry.action !== 'unlock') continue;
+    found.set(guid, { action: entry.action, at, ...(entry.action === 'mail' && entry.mail ? { recipient: entry.mail.recipient } : {}) });
+  }
+  return found;
 }
 
 /** The environment's recent audit entries, for one employee when `user` names exactly one. */

@@ -47,6 +47,7 @@ export class PeopleIndex {
   private queue: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
+  private closed = false;
 
   constructor(
     private readonly directory: Directory,
@@ -66,7 +67,21 @@ export class PeopleIndex {
     return pending;
   }
 
+  /**
+   * Loads the environments one after another in the background (when an admin signs in), so that
+   * their first `list` does not wait for the read; a failure is logged and the next ask tries again.
+   */
+  async preload(tenants: readonly Tenant[]): Promise<void> {
+    for (const tenant of tenants) {
+      if (this.closed) return;
+      await this.list(tenant).catch((error: unknown) =>
+        this.options.log?.warn({ code: 'PEOPLE_LIST_LOAD_FAILED', environment: tenant.key, cause: String(error) }, 'environment list not loaded; the first list tries again'),
+      );
+    }
+  }
+
   close(): void {
+    this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
   }
@@ -84,7 +99,7 @@ export class PeopleIndex {
     const list = new PeopleList(people);
     this.loaded.set(tenant.key, { tenant, list, mark, loadedAt: Date.now() });
     this.options.log?.info({ code: 'PEOPLE_LIST_LOADED', environment: tenant.key, people: list.size }, 'environment list loaded');
-    if (!this.timer) {
+    if (!this.timer && !this.closed) {
       this.timer = setInterval(() => void this.tick(), this.options.pollMs);
       this.timer.unref();
     }

@@ -8,6 +8,9 @@
  * - still 0 after `tempPasswordMaxMinutes`: the temporary password was not used → replaced by a
  *   random one nobody knows, must-change kept (the same single modify as a reset, with an audited
  *   intent before it, so reconciliation covers a crash) → audited `expire`, the admin is told;
+ * - link mode (a link to the portal was mailed, no password set): the key version rising past the
+ *   one read at issue is the employee's choice → told as above; the link's expiry passing unused →
+ *   the entry is dropped and the admin told (nothing to replace);
  * - the account is gone, has left the environment, or its environment is no longer configured →
  *   the entry is dropped (logged).
  *
@@ -20,7 +23,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditLog, AuditRecordInput } from '../audit/audit-log.js';
 import type { Tenant } from '../config/config.js';
-import type { Directory, DirectoryConnection, Person } from '../directory/directory.js';
+import type { Directory, DirectoryConnection, PasswordVersion, Person } from '../directory/directory.js';
 import { AppError } from '../errors/catalog.js';
 import type { Logger } from '../log/logger.js';
 import { generateTemporaryPassword, MAX_RANDOM_LENGTH } from '../passwords/generate.js';
@@ -32,7 +35,9 @@ export const FOLLOW_UP_JOB = 'follow-up';
 /** What the admin who reset a password is told. */
 export type FollowUpEvent =
   | { readonly kind: 'chosen'; readonly reset: PendingReset }
-  | { readonly kind: 'expired'; readonly reset: PendingReset; readonly afterMinutes: number };
+  | { readonly kind: 'expired'; readonly reset: PendingReset; readonly afterMinutes: number }
+  /** Link mode: the link was not used before it expired (nothing changed in the directory). */
+  | { readonly kind: 'link-expired'; readonly reset: PendingReset };
 
 export interface FollowUpDeps {
   readonly directory: Directory;
@@ -97,13 +102,9 @@ async function followUp(reset: PendingReset, connection: DirectoryConnection, de
   const version = await connection.passwordVersion(person.guid);
   if (!version) return drop('account gone');
 
-  if (version.pwdLastSet !== '0') {
-    if (!(await deps.pendingResets.settle(reset.accountGuid, reset.resetAt))) return 'waiting';
-    await deps.audit.record(entry(reset, person, { action: 'password-chosen', outcome: 'success', keyVersion: version.keyVersion, pwdLastSet: version.pwdLastSet }));
-    deps.log.info({ code: 'PASSWORD_CHOSEN', environment: tenant.key, target: person.dn }, 'the employee has chosen a new password');
-    await tell(deps, { kind: 'chosen', reset });
-    return 'chosen';
-  }
+  if (reset.link) return followUpLink(reset, reset.link, person, version, now, deps);
+
+  if (version.pwdLastSet !== '0') return chosen(reset, person, version, deps);
 
   const ageMinutes = (now.getTime() - Date.parse(reset.resetAt)) / 60_000;
   if (ageMinutes < deps.tempPasswordMaxMinutes) return 'waiting';
@@ -136,6 +137,31 @@ async function followUp(reset: PendingReset, connection: DirectoryConnection, de
   if (!(await deps.pendingResets.settle(reset.accountGuid, reset.resetAt))) return 'waiting';
   await tell(deps, { kind: 'expired', reset, afterMinutes: deps.tempPasswordMaxMinutes });
   return 'expired';
+}
+
+/** A mailed link: the key version rising means a password was set since (through the link or otherwise). */
+async function followUpLink(
+  reset: PendingReset,
+  link: NonNullable<PendingReset['link']>,
+  person: Person,
+  version: PasswordVersion,
+  now: Date,
+  deps: FollowUpDeps,
+): Promise<keyof FollowUpSummary> {
+  if (version.keyVersion > link.keyVersion) return chosen(reset, person, version, deps);
+  if (now.getTime() < Date.parse(link.expiresAt)) return 'waiting';
+  if (!(await deps.pendingResets.settle(reset.accountGuid, reset.resetAt))) return 'waiting';
+  deps.log.info({ code: 'LINK_EXPIRED_UNUSED', environment: reset.tenantKey, target: person.dn }, 'a mailed link expired unused');
+  await tell(deps, { kind: 'link-expired', reset });
+  return 'expired';
+}
+
+async function chosen(reset: PendingReset, person: Person, version: PasswordVersion, deps: FollowUpDeps): Promise<'chosen' | 'waiting'> {
+  if (!(await deps.pendingResets.settle(reset.accountGuid, reset.resetAt))) return 'waiting';
+  await deps.audit.record(entry(reset, person, { action: 'password-chosen', outcome: 'success', keyVersion: version.keyVersion, pwdLastSet: version.pwdLastSet }));
+  deps.log.info({ code: 'PASSWORD_CHOSEN', environment: reset.tenantKey, target: person.dn }, 'the employee has chosen a new password');
+  await tell(deps, { kind: 'chosen', reset });
+  return 'chosen';
 }
 
 async function tell(deps: FollowUpDeps, event: FollowUpEvent): Promise<void> {

@@ -141,7 +141,8 @@ export const referenceSchema = z
   .max(256)
   .regex(/^[^\u0000-\u001f\u007f]+$/);
 
-interface Action {
+/** One action on one account: the admin, the environment, the audit's correlation id, the target once known. */
+export interface Action {
   readonly admin: Admin;
   readonly tenant: Tenant;
   readonly correlationId: string;
@@ -149,7 +150,7 @@ interface Action {
   reference?: string;
 }
 
-function entry(action: Action, fields: Omit<AuditRecordInput, 'environment' | 'admin' | 'target' | 'correlationId'>): AuditRecordInput {
+export function entry(action: Action, fields: Omit<AuditRecordInput, 'environment' | 'admin' | 'target' | 'correlationId'>): AuditRecordInput {
   const { person } = action;
   return {
     environment: action.tenant.key,
@@ -181,18 +182,23 @@ async function findTarget(action: Action, target: TargetRef, directory: Director
   return people[0] as Person;
 }
 
-/** Admin still holds the environment, target is inside it and resettable. Refusals are audited. */
-async function authorize(
+type ChangeAction = 'reset' | 'mail' | 'unlock';
+
+/** Admin still holds the environment, target is inside it and resettable (or unlockable). Refusals are audited. */
+export async function authorize(
   action: Action,
   target: TargetRef,
-  auditAction: 'reset' | 'mail',
+  auditAction: ChangeAction,
   directory: DirectoryConnection,
-  deps: ResetDeps,
+  deps: Pick<ResetDeps, 'audit' | 'log'>,
   mail?: { recipient: string; language: Language },
 ) {
   try {
     await assertStillAdmin(directory, action.admin.identity, action.tenant);
-    action.person = await directory.assertResettable(action.tenant, await findTarget(action, target, directory));
+    const purpose = auditAction === 'unlock' ? 'unlock' : 'reset';
+    // Known before it is checked, so that a refusal names whom it refused.
+    action.person = await findTarget(action, target, directory);
+    action.person = await directory.assertResettable(action.tenant, action.person, purpose);
   } catch (error) {
     const refusal = error instanceof AppError ? error : new AppError('INTERNAL', { cause: error });
     await recordRefusal(action, auditAction, refusal, deps, mail);
@@ -206,7 +212,7 @@ function isRefusal(error: AppError): boolean {
   return /^(AUTH_|TARGET_|INPUT_|ADMIN_)/.test(error.code) || error.code === 'DIRECTORY_USER_NOT_FOUND' || error.code === 'DIRECTORY_USER_AMBIGUOUS';
 }
 
-async function recordRefusal(action: Action, auditAction: 'reset' | 'mail', refusal: AppError, deps: ResetDeps, mail?: { recipient: string; language: Language }) {
+async function recordRefusal(action: Action, auditAction: ChangeAction, refusal: AppError, deps: Pick<ResetDeps, 'audit' | 'log'>, mail?: { recipient: string; language: Language }) {
   const outcome = isRefusal(refusal) ? 'refused' : 'failed';
   try {
     await deps.audit.record(

@@ -60,7 +60,7 @@ export interface PendingCommandStore {
   take(user: TeamsUser): Promise<string | null>;
 }
 
-/** A temporary password set by this bot (password mode) that the employee has not replaced yet. */
+/** A temporary password set by this bot (or a link to the portal it mailed) that the employee has not replaced yet. */
 export const pendingResetSchema = z.object({
   accountGuid: guid,
   tenantKey: id,
@@ -68,8 +68,14 @@ export const pendingResetSchema = z.object({
   accountName: z.string().min(1).max(512),
   /** The admin who reset it, to tell them; and who they were in the directory, for the audit. */
   admin: z.object({ teamsTenantId: id, aadObjectId: id, dn: z.string().min(1).max(2048), sam: z.string().min(1).max(256) }),
-  /** UTC ISO 8601: when the directory took the temporary password. */
+  /** UTC ISO 8601: when the directory took the temporary password (link mode: when the link was mailed). */
   resetAt: isoTime,
+  /**
+   * Link mode: no temporary password was set, a single-use link to the portal was mailed. The
+   * employee's choice shows as msDS-KeyVersionNumber rising past `keyVersion` (read when the link
+   * was issued); after `expiresAt` the link no longer works and nothing is followed.
+   */
+  link: z.object({ keyVersion: z.number().int().min(0), expiresAt: isoTime }).strict().optional(),
 });
 export type PendingReset = z.infer<typeof pendingResetSchema>;
 

@@ -166,7 +166,7 @@ function person(overrides: Partial<Person> & { sam: string; displayName: string 
     guid: GUIDS[0] as string,
     upn: `${overrides.sam.replace(/^sbf_/, '')}@mijnsynergy.nl`,
     mail: `${overrides.sam.replace(/^sbf_/, '')}@mijnsynergy.nl`,
-    status: { disabled: false, lockedOut: false, mustChange: false, passwordNeverExpires: false, passwordExpired: false },
+    status: { disabled: false, lockedOut: false, mustChange: false, passwordNeverExpires: false, passwordExpired: false, lockedSince: null, passwordLastSet: null, accountExpires: null, accountExpired: false },
     facts: { userAccountControl: 512, computedAccountControl: 0, lockoutTime: null, pwdLastSet: null, accountExpires: null, adminCount: false, primaryGroupId: 513 },
     ...overrides,
   };
@@ -180,7 +180,7 @@ const LOCKED = person({
   mail: null,
   upn: null,
   guid: GUIDS[3] as string,
-  status: { disabled: true, lockedOut: true, mustChange: true, passwordNeverExpires: false, passwordExpired: false },
+  status: { disabled: true, lockedOut: true, mustChange: true, passwordNeverExpires: false, passwordExpired: false, lockedSince: null, passwordLastSet: null, accountExpires: null, accountExpired: false },
 });
 const CURSOR: PageCursor = { displayName: 'Joman Mus', guid: GUIDS[1] as string };
 const AT = new Date('2026-03-05T13:05:00Z'); // 14:05 in Amsterdam
@@ -246,7 +246,7 @@ function allCards(lang: Language): Record<string, AdaptiveCardAttachment> {
     }),
     employeeListEmpty: cards.employeeListCard(lang, { environmentName: 'Hosting', people: [], search: 'zz', pageNumber: 1 }),
     employee: cards.employeeCard(lang, { environmentName: 'Hosting', person: JMUS, nonce: NONCE }),
-    employeeLocked: cards.employeeCard(lang, { environmentName: 'Hosting', person: LOCKED, nonce: NONCE }),
+    employeeLocked: cards.employeeCard(lang, { environmentName: 'Hosting', person: LOCKED, nonce: NONCE, unlockNonce: REVEAL_NONCE }),
     mailForm: cards.mailFormCard(lang, {
       environmentName: 'Hosting',
       person: JMUS,
@@ -426,7 +426,7 @@ describe('the employee list', () => {
       sam: `sbf_${'x'.repeat(14)}${String(i).padStart(2, '0')}`,
       displayName: `Maximiliaan-Alexander van den Bergh-Oudshoorn de Ruyter-Sørensen ${'é'.repeat(150)} ${i}`,
       upn: `maximiliaan.alexander.vandenbergh-oudshoorn.deruyter.${i}@${'subdomain.'.repeat(12)}example.nl`,
-      status: { disabled: status, lockedOut: status, mustChange: status, passwordNeverExpires: false, passwordExpired: status },
+      status: { disabled: status, lockedOut: status, mustChange: status, passwordNeverExpires: false, passwordExpired: status, lockedSince: null, passwordLastSet: null, accountExpires: null, accountExpired: false },
     });
   const longNonce = (i: number) => `${'N'.repeat(60)}${String(i).padStart(4, '0')}`;
 
@@ -691,6 +691,8 @@ describe('parseCardAction', () => {
     pick: { verb: 'pick', guid: GUIDS[1], intent: 'mail' },
     'dialog.close': { verb: 'dialog.close' },
     'reset.check': { verb: 'reset.check', guid: GUIDS[1], correlationId: CORRELATION },
+    unlock: { verb: 'unlock', guid: GUIDS[1], nonce: NONCE },
+    'mail.cancel': { verb: 'mail.cancel', guid: GUIDS[1], list: { search: 'mus', after: CURSOR, page: 2 } },
   };
 
   it.each(CARD_VERBS)('accepts %s and returns its data without verb and msteams', (verb) => {
@@ -756,7 +758,9 @@ describe('parseCardAction', () => {
   it('reads an input left empty (absent or "") as ""', () => {
     expect(parseCardAction({ verb: 'signin' })).toEqual({ verb: 'signin', data: { login: '', password: '' } });
     expect(parseCardAction({ verb: 'mail.send', guid: GUIDS[1], nonce: NONCE, language: 'nl' })?.data).toMatchObject({ address: '' });
-    expect(parseCardAction({ verb: 'mail.send', guid: GUIDS[1], nonce: NONCE, address: 'x@y.nl' })).toBeNull(); // no language
+    // No language chosen reads as "": the bot shows the form again with that field marked.
+    expect(parseCardAction({ verb: 'mail.send', guid: GUIDS[1], nonce: NONCE, address: 'x@y.nl' })?.data).toMatchObject({ language: '' });
+    expect(parseCardAction({ verb: 'mail.send', guid: GUIDS[1], nonce: NONCE, address: 'x@y.nl', language: 'de' })).toBeNull();
   });
 
   it('buttonData refuses to build a button the bot would refuse, without echoing the value', () => {

@@ -5,9 +5,15 @@ describe('commands typed in the chat', () => {
   it.each([
     ['help', { name: 'help' }],
     ['HULP', { name: 'help' }],
-    ['list', { name: 'list', page: 1 }],
-    ['Lijst 3', { name: 'list', page: 3 }],
-    ['list zero', { name: 'list', page: 1 }],
+    ['list', { name: 'list', page: 1, asked: 1 }],
+    ['Lijst 3', { name: 'list', page: 3, asked: 3 }],
+    ['list zero', { name: 'list', page: 1, asked: 1 }],
+    ['list 99', { name: 'list', page: 50, asked: 99 }],
+    ['status jmus', { name: 'status', user: 'jmus' }],
+    ['unlock Joman Mus', { name: 'unlock', user: 'Joman Mus' }],
+    ['Ontgrendel jmus', { name: 'unlock', user: 'jmus' }],
+    ['ontgrendel', { name: 'incomplete', command: 'unlock' }],
+    ['status', { name: 'incomplete', command: 'status' }],
     ['find mus', { name: 'find', text: 'mus' }],
     ['zoek Joman Mus', { name: 'find', text: 'Joman Mus' }],
     ['reset jmus', { name: 'reset', user: 'jmus' }],
@@ -25,7 +31,7 @@ describe('commands typed in the chat', () => {
     ['history', { name: 'history' }],
     ['geschiedenis jmus', { name: 'history', user: 'jmus' }],
     ['reset', { name: 'incomplete', command: 'reset' }],
-    ['hello there', { name: 'unknown', word: 'hello' }],
+    ['hello there', { name: 'unknown', word: 'hello', text: 'hello there' }],
   ])('reads %j', (text, command) => {
     expect(parseCommand(text)).toEqual(command);
   });

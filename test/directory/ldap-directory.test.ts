@@ -124,6 +124,10 @@ describe('listing employees', () => {
       mustChange: false,
       passwordNeverExpires: false,
       passwordExpired: false,
+      lockedSince: null,
+      passwordLastSet: expect.any(Date),
+      accountExpires: null,
+      accountExpired: false,
     });
   });
 

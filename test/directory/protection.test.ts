@@ -181,6 +181,15 @@ describe('refusalFor', () => {
     expectRefusal(refusalFor({ ...ordinary(), passwordNeverExpires: true }, context), 'TARGET_PASSWORD_NEVER_EXPIRES', undefined);
   });
 
+  it('for an unlock, refuses the same accounts, except for "password never expires" (no password changes)', () => {
+    expect(refusalFor({ ...ordinary(), passwordNeverExpires: true }, context, 'unlock')).toBeNull();
+    expectRefusal(refusalFor({ ...ordinary(), adminCount: true }, context, 'unlock'), 'TARGET_PROTECTED', 'adminCount');
+    expectRefusal(refusalFor({ ...ordinary(), inAdminGroup: true }, context, 'unlock'), 'TARGET_PROTECTED', 'admin group');
+    expectRefusal(refusalFor({ ...ordinary(), inProtectedGroup: true }, context, 'unlock'), 'TARGET_PROTECTED', 'protected group');
+    expectRefusal(refusalFor(withGroup(`${DOMAIN_SID}-512`), context, 'unlock'), 'TARGET_PROTECTED', 'privileged group');
+    expectRefusal(refusalFor({ ...ordinary(), dn: 'CN=Jan,OU=Acme,OU=Tenants,DC=corp,DC=test' }, context, 'unlock'), 'TARGET_OUTSIDE_ENVIRONMENT', undefined);
+  });
+
   it('answers with the first guard that applies, scope first', () => {
     const everything: TargetFacts = {
       ...withGroup(`${DOMAIN_SID}-512`),

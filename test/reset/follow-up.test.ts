@@ -8,8 +8,8 @@ import { followUpResets, type FollowUpDeps, type FollowUpEvent } from '../../src
 import { resetPassword, type Admin } from '../../src/reset/reset-password.js';
 import type { PendingReset, PendingResetStore } from '../../src/state/chat.js';
 import { Attribute, Change } from 'ldapts';
-import { asDomainAdmin, bindResult, restoreSeedPassword } from '../support/directory.js';
-import { HOSTING } from '../support/fixtures.js';
+import { asDomainAdmin, bindResult, changeOwnPassword, restoreSeedPassword } from '../support/directory.js';
+import { HOSTING, SEED_PASSWORD } from '../support/fixtures.js';
 import { adminOf, startHarness, type Harness } from '../support/harness.js';
 
 let h: Harness;
@@ -94,6 +94,32 @@ describe('the follow-up job', () => {
     expect((await h.core.directory.passwordVersion(guid))!.keyVersion).toBe(before!.keyVersion);
     expect(await h.state.pendingResets.get(guid)).toBeNull();
     expect(told).toEqual([]);
+  });
+
+  it('link mode: tells the admin when the employee has set a password, or that the link expired unused, and changes nothing itself', async () => {
+    const avries = (await h.core.directory.resolvePeople(h.hosting, 'sbf_avries'))[0]!;
+    const jmus = (await h.core.directory.resolvePeople(h.hosting, 'sbf_jmus'))[0]!;
+    const sent = (person: { guid: string; displayName: string }, kv: number, expiresInMinutes: number): PendingReset => ({
+      accountGuid: person.guid,
+      tenantKey: 'hosting',
+      accountName: person.displayName,
+      admin: { teamsTenantId: 'hosting-tenant', aadObjectId: 'admin-user', dn: HOSTING.admin.dn, sam: HOSTING.admin.sam },
+      resetAt: new Date().toISOString(),
+      link: { keyVersion: kv, expiresAt: new Date(Date.now() + expiresInMinutes * 60_000).toISOString() },
+    });
+    const jmusVersion = await keyVersion(jmus.guid);
+    await h.state.pendingResets.put(sent(avries, await keyVersion(avries.guid), 60));
+    await h.state.pendingResets.put(sent(jmus, jmusVersion, -1));
+    // The account keeps working while a link waits: pwdLastSet is not 0, which is no choice yet.
+    expect(await followUpResets(job(h.state.pendingResets, 0))).toMatchObject({ waiting: 1, expired: 1, chosen: 0 });
+    expect(told.map((e) => [e.kind, e.reset.accountName])).toEqual([['link-expired', 'Joman Mus']]);
+    expect(await keyVersion(jmus.guid)).toBe(jmusVersion);
+    expect(await bindResult(HOSTING.jmus.upn, SEED_PASSWORD)).toBe('ok');
+
+    await changeOwnPassword(HOSTING.avries.dn, SEED_PASSWORD, `Eigen-${Date.now()}-Cc3`);
+    expect(await followUpResets(job(h.state.pendingResets, 0))).toMatchObject({ chosen: 1 });
+    expect(told.map((e) => [e.kind, e.reset.accountName])).toEqual([['link-expired', 'Joman Mus'], ['chosen', 'Anna de Vries']]);
+    expect(await h.state.pendingResets.list()).toEqual([]);
   });
 
   it('forgets an account of another environment, or of one no longer configured, without touching it', async () => {

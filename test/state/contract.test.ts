@@ -163,6 +163,14 @@ describe.each(subjects)('state contract: $name', (subject) => {
       expect(await (await open()).confirmations.consume(token, binding)).toBe('used'); // and after a restart
     });
 
+    it.each<NonceBinding['purpose']>(['reset', 'mail', 'reveal', 'unlock'])('keeps a %s confirmation apart from the other purposes', async (purpose) => {
+      const token = await issueOne(a, { ...binding, purpose });
+      for (const other of (['reset', 'mail', 'reveal', 'unlock'] as const).filter((p) => p !== purpose)) {
+        expect(await b.confirmations.consume(token, { ...binding, purpose: other })).toBe('mismatch');
+      }
+      expect(await b.confirmations.consume(token, { ...binding, purpose })).toBe('ok');
+    });
+
     it.each<[string, Partial<NonceBinding>]>([
       ['another Teams user', { aadObjectId: 'user-2' }],
       ['another Teams tenant', { teamsTenantId: 'tenant-b' }],
@@ -585,6 +593,10 @@ describe.each(subjects)('state contract: $name', (subject) => {
       expect(await b.pendingResets.get(g2)).toEqual(reset(g2, '2026-02-10T13:00:00.000Z'));
       expect((await b.pendingResets.list()).map((r) => r.accountGuid)).toEqual([g1, g2]);
       expect(await a.pendingResets.list(1)).toHaveLength(1);
+      // A mailed link (link mode) carries the key version read at issue and its expiry.
+      const linked = { ...reset(g1, '2026-02-10T14:00:00.000Z'), link: { keyVersion: 7, expiresAt: '2026-02-11T14:00:00.000Z' } };
+      await b.pendingResets.put(linked);
+      expect(await a.pendingResets.get(g1)).toEqual(linked);
     });
 
     it('settles only the reset it names: a newer one of the same account stays', async () => {

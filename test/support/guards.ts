@@ -32,7 +32,7 @@ export async function personShaped(dn: string): Promise<Person> {
     upn: null,
     displayName: String(entry['displayName'] ?? sam),
     mail: null,
-    status: { disabled: false, lockedOut: false, mustChange: false, passwordNeverExpires: false, passwordExpired: false },
+    status: { disabled: false, lockedOut: false, mustChange: false, passwordNeverExpires: false, passwordExpired: false, lockedSince: null, passwordLastSet: null, accountExpires: null, accountExpired: false },
     facts: { userAccountControl: 512, computedAccountControl: 0, lockoutTime: null, pwdLastSet: null, accountExpires: null, adminCount: false, primaryGroupId: null },
   };
 }

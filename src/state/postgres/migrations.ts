@@ -123,6 +123,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX pending_resets_reset_at ON pending_resets (reset_at);
     `,
   },
+  {
+    version: 5,
+    name: 'confirmations: purpose unlock',
+    sql: `
+      -- Unlock (a lock-out ended, no password changed) confirms with a purpose of its own.
+      ALTER TABLE confirmations DROP CONSTRAINT confirmations_purpose_check;
+      ALTER TABLE confirmations ADD CONSTRAINT confirmations_purpose_check CHECK (purpose IN ('reset', 'mail', 'reveal', 'unlock'));
+    `,
+  },
 ];
 
 const MIGRATION_LOCK = lockKey('migrations', 'schema');

@@ -1,0 +1,163 @@
+/**
+ * Account status and Unlock, through the bot's real endpoint against the test DC: an account
+ * locked out by wrong binds shows as locked on its card, Unlock makes its own password work again,
+ * once; the same authorization as a Reset refuses protected accounts and other environments.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { lockOut } from '../support/accounts.js';
+import { bindResult, restoreSeedPassword } from '../support/directory.js';
+import { ACME, HOSTING, SEED_PASSWORD } from '../support/fixtures.js';
+import { adminOf, HOSTING_TEAMS_TENANT } from '../support/harness.js';
+import { startBotHarness, type BotHarness } from '../support/bot-harness.js';
+import { button, buttonsOf, cardOf, dialogCardOf, textOf, type CardJson, type TeamsUser } from '../support/teams.js';
+import { unlockAccount } from '../../src/reset/unlock.js';
+import { AppError } from '../../src/errors/catalog.js';
+
+let b: BotHarness;
+let undo: (() => Promise<void>) | undefined;
+
+beforeAll(async () => {
+  b = await startBotHarness();
+});
+
+afterEach(async () => {
+  await undo?.();
+  undo = undefined;
+});
+
+afterAll(async () => {
+  await b.close();
+});
+
+async function signedIn(locale = 'en-US'): Promise<TeamsUser> {
+  const user = b.user({ teamsTenantId: HOSTING_TEAMS_TENANT, locale });
+  const [signInCall] = await user.say('signin');
+  const result = await user.execute('signin', { verb: 'signin', login: HOSTING.admin.upn, password: SEED_PASSWORD }, signInCall!.id);
+  expect(textOf(cardOf(result))).toMatch(/working in|werkt nu in/);
+  return user;
+}
+
+/** Says `text`; returns the one card posted in reply and its activity id. */
+async function ask(user: TeamsUser, text: string): Promise<{ card: CardJson; id: string }> {
+  const calls = await user.say(text);
+  expect(calls).toHaveLength(1);
+  expect(calls[0]!.method).toBe('POST');
+  return { card: cardOf(calls[0]!), id: calls[0]!.id };
+}
+
+const unlockButtons = (card: CardJson) => buttonsOf(card).filter((x) => x.verb === 'unlock');
+
+/** The unlock entries of one account (refused card uses name it by objectGUID only). */
+async function unlockAudits(dn: string) {
+  const [person] = await b.h.core.directory.resolvePeople(b.h.hosting, dn.replace(/^CN=([^,]+),.*$/, '$1'));
+  return (await b.h.core.audit.recent({ environment: 'hosting', limit: 100 })).filter((e) => e.action === 'unlock' && e.target?.guid === person!.guid);
+}
+
+describe('status and unlock', () => {
+  it('shows a locked-out account as locked since when; Unlock makes its own password work again, once', async () => {
+    const admin = await signedIn();
+    undo = await lockOut(HOSTING.bjansen.dn);
+    expect(await bindResult(HOSTING.bjansen.dn, SEED_PASSWORD)).toBe('775');
+
+    const { card, id } = await ask(admin, 'status bjansen');
+    const shown = textOf(card);
+    expect(shown).toContain('Bert Jansen');
+    expect(shown).toContain('Account status');
+    expect(shown).toMatch(/locked out since \d{1,2} \w{3},? \d{2}:\d{2}/);
+    expect(shown).toMatch(/Password\n(set on|expired)/);
+    expect(shown).toMatch(/Account expires\nnever/);
+    expect(unlockButtons(card)).toHaveLength(1);
+    const unlock = button(card, /^Unlock$/);
+    expect(unlock.type).toBe('Action.Execute');
+
+    const answer = cardOf(await admin.execute('unlock', unlock.data, id));
+    expect(textOf(answer)).toMatch(/Bert Jansen was unlocked by you at \d{2}:\d{2}/);
+    expect(textOf(answer)).toMatch(/Account\nin use/);
+    expect(unlockButtons(answer)).toHaveLength(0);
+    // The employee's own password works again: nothing was reset.
+    expect(await bindResult(HOSTING.bjansen.dn, SEED_PASSWORD)).toBe('ok');
+
+    // Pressed twice (a double click, a Teams retry): refused, and unlocked once.
+    const again = cardOf(await admin.execute('unlock', unlock.data, id));
+    expect(textOf(again)).toContain('already been used');
+    const audits = await unlockAudits(HOSTING.bjansen.dn);
+    expect(audits.filter((e) => e.outcome === 'success')).toHaveLength(1);
+    expect(audits.filter((e) => e.outcome === 'intent')).toHaveLength(1);
+    expect(audits.filter((e) => e.outcome === 'refused').map((e) => e.errorCode)).toEqual(['CARD_ALREADY_USED']);
+  });
+
+  it('offers no Unlock for an account that is not locked, and says so when asked to unlock it', async () => {
+    const admin = await signedIn();
+    const { card } = await ask(admin, 'unlock jmus');
+    expect(textOf(card)).toContain('Joman Mus');
+    expect(textOf(card)).toMatch(/Account\nin use/);
+    expect(unlockButtons(card)).toHaveLength(0);
+    expect(buttonsOf(card).map((x) => x.title)).toEqual(['Reset', 'Mail password']);
+  });
+
+  it('in Dutch: ontgrendel shows the card with Ontgrendelen', async () => {
+    const admin = await signedIn('nl-NL');
+    undo = await lockOut(HOSTING.bjansen.dn);
+    const { card, id } = await ask(admin, 'ontgrendel bjansen');
+    expect(textOf(card)).toContain('Accountstatus');
+    expect(textOf(card)).toMatch(/vergrendeld sinds/);
+    const answer = cardOf(await admin.execute('unlock', button(card, /^Ontgrendelen$/).data, id));
+    expect(textOf(answer)).toMatch(/Bert Jansen is om \d{2}:\d{2} door u ontgrendeld/);
+    expect(await bindResult(HOSTING.bjansen.dn, SEED_PASSWORD)).toBe('ok');
+  });
+
+  it('refuses a Reset button sent as Unlock: the account stays locked', async () => {
+    const admin = await signedIn();
+    undo = await lockOut(HOSTING.bjansen.dn);
+    const { card, id } = await ask(admin, 'status bjansen');
+    const reset = button(card, /^Reset$/);
+    const forged = cardOf(await admin.execute('unlock', { verb: 'unlock', guid: reset.data['guid'], nonce: reset.data['nonce'] }, id));
+    expect(textOf(forged)).toContain('not valid for you');
+    expect(await bindResult(HOSTING.bjansen.dn, SEED_PASSWORD)).toBe('775');
+  });
+
+  it('refuses to unlock a protected account (a board member): it stays locked, and the refusal is audited', async () => {
+    const admin = await signedIn();
+    undo = await lockOut(HOSTING.board.dn);
+    const { card, id } = await ask(admin, 'status directie');
+    const answer = cardOf(await admin.execute('unlock', button(card, /^Unlock$/).data, id));
+    expect(textOf(answer)).toContain('protected');
+    expect(await bindResult(HOSTING.board.dn, SEED_PASSWORD)).toBe('775');
+    const audits = await unlockAudits(HOSTING.board.dn);
+    expect(audits.map((e) => [e.outcome, e.errorCode])).toEqual([['refused', 'TARGET_PROTECTED']]);
+  });
+
+  it('unlocks an account whose password never expires (no password changes, so that is no reason to refuse)', async () => {
+    const admin = await signedIn();
+    undo = await lockOut(HOSTING.neverExpires.dn);
+    const { card, id } = await ask(admin, 'status noexp');
+    expect(textOf(card)).toMatch(/never expires/);
+    const answer = cardOf(await admin.execute('unlock', button(card, /^Unlock$/).data, id));
+    expect(textOf(answer)).toMatch(/was unlocked by you/);
+    expect(await bindResult(HOSTING.neverExpires.dn, SEED_PASSWORD)).toBe('ok');
+  });
+
+  it("refuses another environment's account, whatever the card says: it stays locked", async () => {
+    undo = await lockOut(ACME.jdoe.dn);
+    const jdoe = (await b.h.core.directory.resolvePeople(b.h.acme, 'acme_jdoe'))[0]!;
+    const admin = await adminOf(b.h, HOSTING.admin);
+    const refused = await unlockAccount(admin, b.h.hosting, { guid: jdoe.guid }, b.h.core).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(AppError);
+    expect((refused as AppError).code).toBe('TARGET_OUTSIDE_ENVIRONMENT');
+    expect(await bindResult(ACME.jdoe.dn, SEED_PASSWORD)).toBe('775');
+    const audited = await b.h.core.audit.recent({ environment: 'hosting', limit: 5 });
+    expect(audited[0]).toMatchObject({ action: 'unlock', outcome: 'refused', errorCode: 'TARGET_OUTSIDE_ENVIRONMENT' });
+  });
+
+  it('right after a reset, says the account waits for the employee to choose a password', async () => {
+    const admin = await signedIn();
+    try {
+      const { card, id } = await ask(admin, 'reset jmus');
+      dialogCardOf(await admin.taskFetch(button(card, /^Reset$/).data, id));
+      const { card: status } = await ask(admin, 'status jmus');
+      expect(textOf(status)).toMatch(/Password\nwaiting for the employee to choose a password/);
+    } finally {
+      await restoreSeedPassword(HOSTING.jmus.dn);
+    }
+  });
+});

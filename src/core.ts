@@ -12,6 +12,7 @@ import type { Logger } from './log/logger.js';
 import { createSmtpMailer, type Mailer } from './mail/mailer.js';
 import { RECONCILE_JOB, reconcileOpenIntents, type CheckDeps, type ReconcileDeps } from './reset/reconcile.js';
 import type { ResetDeps } from './reset/reset-password.js';
+import type { LinkTokenStore } from './state/portal.js';
 import type { StateStore } from './state/state.js';
 
 export interface Core extends ResetDeps, CheckDeps {
@@ -21,6 +22,8 @@ export interface Core extends ResetDeps, CheckDeps {
   readonly people: PeopleIndex;
   readonly mailer: Mailer;
   readonly audit: AuditLog;
+  /** Link mode's single-use links (src/reset/mail-link.ts). */
+  readonly linkTokens: LinkTokenStore;
   close(): void;
 }
 
@@ -73,6 +76,7 @@ export function createCore(config: Config, log: Logger, state: StateStore): Core
     people,
     mailer,
     audit,
+    linkTokens: state.linkTokens,
     log,
     passwordLength: config.passwordLength,
     pendingResets: state.pendingResets,

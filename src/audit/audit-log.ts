@@ -33,7 +33,7 @@ export const auditEntrySchema = z
       })
       .strict()
       .optional(),
-    action: z.enum(['reset', 'mail', 'notice-mail', 'sign-in', 'password-chosen', 'expire', 'unlock']),
+    action: z.enum(['reset', 'mail', 'notice-mail', 'sign-in', 'password-chosen', 'expire', 'unlock', 'portal-change', 'link-mail', 'link-change']),
     /**
      * `intent`: recorded before the directory is changed. `success`, `refused`, `failed`: how it
      * ended, as seen. `unknown`: the change was sent but no answer came (it may or may not have been
@@ -61,6 +61,8 @@ export const auditEntrySchema = z
      * was made: just before the change on an intent, at the check on `applied`/`not-applied`.
      */
     keyVersion: z.number().int().min(0).optional(),
+    /** The Password Change Portal's client (the address the request came from), for its entries. */
+    client: z.object({ address: z.string().max(64) }).strict().optional(),
     /** The target's pwdLastSet (FILETIME as the directory returns it, '0' = change forced), read with keyVersion. */
     pwdLastSet: z.string().regex(/^-?\d{1,20}$/).optional(),
   })

@@ -15,6 +15,8 @@ import type { BotDeps } from './handlers.js';
 import { createConversationKeeper, createNotifier, followUpCard } from './notify.js';
 import { watchReadiness, type Readiness } from './readiness.js';
 import { startServer, type BotServer } from './server.js';
+import { portalDeps } from '../portal/deps.js';
+import { portalRoutes } from '../portal/routes.js';
 
 export interface RunningBot extends BotServer {
   readonly core: Core;
@@ -83,6 +85,7 @@ export async function startBot(config: Config, log: Logger, options: StartOption
         const { ready, ...parts } = await readiness.report();
         res.send(ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', ...parts });
       });
+      portalRoutes(portalDeps(config, core, state, log), { publicUrl: config.publicUrl })(server);
       options.extend?.(server);
     };
     const server = await startServer({ config, adapter, app, log, extend }, options.port);

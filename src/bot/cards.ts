@@ -281,6 +281,7 @@ export function employeeListCard(
     previous?: PageCursor;
     next?: PageCursor;
     pageNumber: number;
+    mailMode?: 'password' | 'link';
     /** A line above the list (e.g. "there is no page 99"). */
     note?: string;
   },
@@ -310,7 +311,7 @@ export function employeeListCard(
         next: t.next,
         empty: search === '' ? t.empty : fill(t.emptySearch, { search: quoted }),
         reset: texts.common.reset,
-        mailPassword: texts.common.mailPassword,
+        mailPassword: options.mailMode === 'link' ? texts.common.sendLink : texts.common.mailPassword,
       },
       search,
       hasNote: note !== '',
@@ -340,7 +341,7 @@ export function cardBytes(attachment: AdaptiveCardAttachment): number {
 
 export function employeeCard(
   lang: Language,
-  options: { environmentName: string; person: Person; nonce: string; unlockNonce?: string; notice?: string; timeZone?: string },
+  options: { environmentName: string; person: Person; nonce: string; unlockNonce?: string; notice?: string; timeZone?: string; mailMode?: 'password' | 'link' },
 ): AdaptiveCardAttachment {
   const { environmentName, person, nonce, unlockNonce, timeZone = DEFAULT_TIME_ZONE } = options;
   const texts = TEXTS[lang];
@@ -352,7 +353,7 @@ export function employeeCard(
       ...texts.employee,
       irreversible: texts.common.irreversible,
       reset: texts.common.reset,
-      mailPassword: texts.common.mailPassword,
+      mailPassword: options.mailMode === 'link' ? texts.common.sendLink : texts.common.mailPassword,
       unlock: texts.common.unlock,
       statusHeading: texts.accountStatus.heading,
       unlockExplain: texts.accountStatus.unlockExplain,
@@ -410,6 +411,18 @@ export function mailOutcomeCard(
   const { person, maskedRecipient, at, noticeSent, timeZone = DEFAULT_TIME_ZONE } = options;
   const t = TEXTS[lang].mailOutcome;
   return expand('mail-outcome', { t: { ...t, body: mailBody(t.body, person, maskedRecipient, at, lang, timeZone) }, noticeSent });
+}
+
+/** Link mode: the link went out; nothing changed in the directory. */
+export function linkOutcomeCard(lang: Language, options: { person: Person; maskedRecipient: string; at: Date; expiresAt: Date; timeZone?: string }): AdaptiveCardAttachment {
+  const { person, maskedRecipient, at, expiresAt, timeZone = DEFAULT_TIME_ZONE } = options;
+  const t = TEXTS[lang].linkOutcome;
+  const expires = new Intl.DateTimeFormat(lang === 'nl' ? 'nl-NL' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(expiresAt);
+  return expand('mail-outcome', {
+    // The mail outcome's card, without its notice line: no notice goes out in link mode.
+    t: { ...t, notice: '', body: mailBody(t.body, person, maskedRecipient, at, lang, timeZone), mustChange: fill(t.mustChange, { expires }) },
+    noticeSent: false,
+  });
 }
 
 export function mailFailedCard(

@@ -14,6 +14,7 @@ import { AppError, isAppError } from '../errors/catalog.js';
 import { fill, type Language } from '../i18n/translations.js';
 import { parseMailAddress } from '../mail/address.js';
 import { checkReset } from '../reset/reconcile.js';
+import { linkMailDeps, mailLink } from '../reset/mail-link.js';
 import { mailPassword, resetPassword, ResetOutcomeUnknownError, ResetWatch } from '../reset/reset-password.js';
 import { unlockAccount } from '../reset/unlock.js';
 import { PENDING_COMMAND_MAX_LENGTH } from '../state/chat.js';
@@ -273,7 +274,11 @@ async function sendMail(
     return mailFormCard(deps, caller, a, person, { address: data.address.slice(0, 320), language, error: message, nonce: data.nonce, origin: data.list });
   }
   await useConfirmation({ nonces: deps.nonces, audit: deps.core.audit }, caller, a, data.nonce, data.guid, 'mail');
-  const run = mailPassword(a.admin, a.tenant, { guid: data.guid }, data.address, language, deps.core).then(
+  const run = (
+    a.tenant.mailMode === 'link'
+      ? mailLink(a.admin, a.tenant, { guid: data.guid }, data.address, language, linkMailDeps(deps.core))
+      : mailPassword(a.admin, a.tenant, { guid: data.guid }, data.address, language, deps.core)
+  ).then(
     // From a list, the list comes back with that row marked; a failed mail keeps its own card (Show password).
     (result) => (result.status === 'mailed' && data.list ? listAgain(deps, caller, a, data.list) : mailOutcome(deps, caller, a, result)),
     (error: unknown) => failureCard(deps, caller, error),

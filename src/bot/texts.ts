@@ -30,6 +30,7 @@ const EN = {
   common: {
     reset: 'Reset',
     mailPassword: 'Mail password',
+    sendLink: 'Send link',
     choose: 'Choose',
     irreversible: 'This process is irreversible.',
     columns: COLUMNS,
@@ -124,6 +125,11 @@ const EN = {
     mustChange: 'The employee must change it at the first sign-in: the temporary password works only once.',
     notice: 'A notice without the password went to the employee’s own address.',
   },
+  linkOutcome: {
+    title: 'Link mailed',
+    body: 'A single-use link for {name} to choose a new password was mailed to {recipient} at {time}.',
+    mustChange: 'Link mode: no password was set, shown or mailed. Nothing changed in the directory: the current password keeps working until the employee chooses one with the link (it works once, until {expires}).',
+  },
   mailFailed: {
     title: 'Password reset, but the mail failed',
     body: 'The password of {name} WAS reset at {time}, but the mail to {recipient} could not be sent.',
@@ -204,6 +210,9 @@ const EN = {
       mail: 'Mail password',
       'notice-mail': 'Notice mail',
       'sign-in': 'Sign-in',
+      'portal-change': 'Changed at the portal',
+      'link-mail': 'Link mailed',
+      'link-change': 'Chosen with the link',
       unlock: 'Unlock',
       'password-chosen': 'Employee chose a password',
       expire: 'Unused temporary password replaced',
@@ -227,6 +236,7 @@ const NL: Texts = {
   common: {
     reset: 'Reset',
     mailPassword: 'Wachtwoord mailen',
+    sendLink: 'Link sturen',
     choose: 'Kiezen',
     irreversible: 'Dit proces is onomkeerbaar.',
     columns: COLUMNS,
@@ -321,6 +331,11 @@ const NL: Texts = {
     mustChange: 'De medewerker moet het bij de eerste aanmelding wijzigen: het tijdelijke wachtwoord werkt maar één keer.',
     notice: 'Er is een melding zonder wachtwoord naar het eigen adres van de medewerker gestuurd.',
   },
+  linkOutcome: {
+    title: 'Link gemaild',
+    body: 'Een eenmalige link voor {name} om een nieuw wachtwoord te kiezen is om {time} gemaild naar {recipient}.',
+    mustChange: 'Linkmodus: er is geen wachtwoord ingesteld, getoond of gemaild. In de directory is niets gewijzigd: het huidige wachtwoord blijft werken tot de medewerker met de link een nieuw kiest (de link werkt één keer, tot {expires}).',
+  },
   mailFailed: {
     title: 'Wachtwoord gereset, maar de mail is mislukt',
     body: 'Het wachtwoord van {name} IS om {time} gereset, maar de mail naar {recipient} kon niet worden verstuurd.',
@@ -402,6 +417,9 @@ const NL: Texts = {
       mail: 'Wachtwoord mailen',
       'notice-mail': 'Melding gemaild',
       'sign-in': 'Aanmelding',
+      'portal-change': 'Gewijzigd op het portaal',
+      'link-mail': 'Link gemaild',
+      'link-change': 'Gekozen met de link',
       unlock: 'Ontgrendelen',
       'password-chosen': 'Medewerker koos een wachtwoord',
       expire: 'Ongebruikt tijdelijk wachtwoord vervangen',

@@ -11,6 +11,7 @@ import { listEmployees, recentActionsBy, type EmployeePage, type RecentAction } 
 import { fill, type Language } from '../i18n/translations.js';
 import { maskMailAddress } from '../mail/address.js';
 import type { CheckResult } from '../reset/reconcile.js';
+import type { LinkMailResult } from '../reset/mail-link.js';
 import { ResetOutcomeUnknownError, type MailResult } from '../reset/reset-password.js';
 import type { UnlockResult } from '../reset/unlock.js';
 import type { Caller } from './caller.js';
@@ -41,6 +42,7 @@ export async function listCard(deps: BotDeps, caller: Caller, a: ActingAdmin, pa
     ...(page.previous ? { previous: page.previous } : {}),
     ...(page.next ? { next: page.next } : {}),
     pageNumber: page.pageNumber,
+    mailMode: a.tenant.mailMode,
     ...(note ? { note } : {}),
   });
 }
@@ -71,6 +73,7 @@ export async function employeeCard(deps: BotDeps, caller: Caller, a: ActingAdmin
     ...(unlockNonce ? { unlockNonce } : {}),
     ...(notice ? { notice } : {}),
     timeZone: caller.timeZone,
+    mailMode: a.tenant.mailMode,
   });
 }
 
@@ -129,8 +132,9 @@ export function environmentChosenCard(caller: Caller, tenant: Tenant): Card {
   return cards.messageCard(caller.language, { kind: 'info', text: fill(TEXTS[caller.language].chat.environmentChosen, { environment: tenant.name }) });
 }
 
-export async function mailOutcome(deps: BotDeps, caller: Caller, a: ActingAdmin, result: MailResult): Promise<Card> {
+export async function mailOutcome(deps: BotDeps, caller: Caller, a: ActingAdmin, result: MailResult | LinkMailResult): Promise<Card> {
   const common = { person: result.person, maskedRecipient: maskMailAddress(result.recipient), at: new Date(), timeZone: caller.timeZone };
+  if (result.status === 'link-mailed') return cards.linkOutcomeCard(caller.language, { ...common, expiresAt: result.expiresAt });
   if (result.status === 'mailed') return cards.mailOutcomeCard(caller.language, { ...common, noticeSent: result.noticeSent });
   // The mail failed after the reset: nothing keeps that password; Show password sets a fresh one.
   const [nonce] = await issueConfirmations(deps.nonces, caller, a, [result.person.guid], 'reveal');

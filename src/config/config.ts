@@ -10,6 +10,9 @@ import { LANGUAGES } from '../i18n/translations.js';
 import { deepFreeze } from '../util/deep-freeze.js';
 import { isLoopback } from '../util/loopback.js';
 
+/** LINK_TTL_HOURS: a mailed link works at most this long. */
+export const LINK_MAX_TTL_HOURS = 72;
+
 const booleanSetting = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -66,6 +69,8 @@ const envSchema = z
     SIGN_IN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
     SIGN_IN_WINDOW_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
     SIGN_IN_FAILURE_MIN_MS: z.coerce.number().int().min(0).max(10_000).default(800),
+    PUBLIC_URL: urlWithProtocols(['https:', 'http:']).optional(),
+    LINK_TTL_HOURS: z.coerce.number().int().min(1).max(LINK_MAX_TTL_HOURS).default(24),
     OUTCOME_POLL_SECONDS: z.coerce.number().int().min(1).max(24 * 60 * 60).default(60),
     TEMP_PASSWORD_MAX_MINUTES: z.coerce.number().int().min(1).max(30 * 24 * 60).default(1440),
     LIST_POLL_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
@@ -101,6 +106,15 @@ const envSchema = z
     if (env.BOT_ID && env.BOT_TYPE !== 'MultiTenant' && !env.BOT_TENANT_ID) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['BOT_TENANT_ID'], message: `is required with BOT_TYPE=${env.BOT_TYPE}` });
     }
+    if (env.PUBLIC_URL !== undefined) {
+      const url = new URL(env.PUBLIC_URL);
+      if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['PUBLIC_URL'], message: 'must be https:// (http:// only for a loopback host, for local trials)' });
+      }
+      if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['PUBLIC_URL'], message: 'must be an address without query, fragment or credentials' });
+      }
+    }
     const smtp = new URL(env.SMTP_URL);
     if (env.SMTP_ALLOW_PLAINTEXT && !isLoopback(smtp.hostname)) {
       ctx.addIssue({
@@ -122,7 +136,10 @@ export const tenantSchema = z
     samPrefix: z.string().regex(/^[A-Za-z0-9._-]{1,10}$/).optional(),
     netbiosDomain: z.string().regex(/^[A-Za-z0-9-]{1,15}$/).optional(),
     language: languageSchema,
-    changePortalUrl: urlWithProtocols(['https:']),
+    /** A Password Change Portal run elsewhere; without it the mail points at this bot's own (PUBLIC_URL + /change). */
+    changePortalUrl: urlWithProtocols(['https:']).optional(),
+    /** `password`: Mail password mails a temporary password (the seed); `link`: a single-use link to choose one. */
+    mailMode: z.enum(['password', 'link']).default('password'),
     teamsTenantIds: z.array(z.string().uuid({ message: 'must be a Teams (Entra) tenant id (a GUID)' })),
     /** Groups (nesting included) whose members this environment's admins may never reset. */
     protectedGroupDns: z.array(dnSetting).max(50).default([]),
@@ -160,7 +177,18 @@ const tenantsFileSchema = z
     });
   });
 
-export type Tenant = Readonly<z.infer<typeof tenantSchema>>;
+/** An environment; `changePortalUrl` is resolved: its own, or this bot's portal for it. */
+export type Tenant = Readonly<Omit<z.infer<typeof tenantSchema>, 'changePortalUrl'> & { changePortalUrl: string }>;
+
+/** The path of the Password Change Portal on the bot's own HTTP server. */
+export const PORTAL_PATH = '/change';
+
+/** This bot's portal address for an environment: PUBLIC_URL + /change?env=<key>. */
+export function ownPortalUrl(publicUrl: string, tenantKey: string): string {
+  const url = new URL(`${publicUrl.replace(/\/+$/, '')}${PORTAL_PATH}`);
+  url.searchParams.set('env', tenantKey);
+  return url.toString();
+}
 
 export interface Config {
   readonly ldap: {
@@ -203,6 +231,10 @@ export interface Config {
     /** Every failed sign-in answers after at least this long, so answer times tell nothing. */
     readonly failureMinMs: number;
   };
+  /** Where this bot is reached from outside (the portal's links); undefined when every environment has its own portal. */
+  readonly publicUrl: string | undefined;
+  /** How long a link mailed in link mode works. */
+  readonly linkTtlHours: number;
   /** What becomes of temporary passwords (src/reset/follow-up.ts). */
   readonly followUp: {
     /** How often one instance looks whether employees have chosen their password. */
@@ -266,6 +298,14 @@ export function loadConfig(
   }
   const tenants = tenantsFileSchema.safeParse(raw);
   if (!tenants.success) throw new ConfigError(describeIssues(tenants.error.issues, 'TENANTS_FILE: '));
+  const publicUrl = settings.PUBLIC_URL?.replace(/\/+$/, '');
+  if (publicUrl === undefined) {
+    const problems = tenants.data.tenants.flatMap((tenant, i) => [
+      ...(tenant.changePortalUrl === undefined ? [`PUBLIC_URL: is required, because environment "${tenant.key}" (tenants.${i}) has no changePortalUrl`] : []),
+      ...(tenant.mailMode === 'link' ? [`PUBLIC_URL: is required, because environment "${tenant.key}" (tenants.${i}) uses mailMode "link"`] : []),
+    ]);
+    if (problems.length > 0) throw new ConfigError(problems);
+  }
 
   return deepFreeze({
     ldap: {
@@ -303,6 +343,8 @@ export function loadConfig(
       windowMinutes: settings.SIGN_IN_WINDOW_MINUTES,
       failureMinMs: settings.SIGN_IN_FAILURE_MIN_MS,
     },
+    publicUrl,
+    linkTtlHours: settings.LINK_TTL_HOURS,
     followUp: {
       pollSeconds: settings.OUTCOME_POLL_SECONDS,
       tempPasswordMaxMinutes: settings.TEMP_PASSWORD_MAX_MINUTES,
@@ -312,6 +354,9 @@ export function loadConfig(
       reloadMinutes: settings.LIST_RELOAD_MINUTES,
     },
     protectedGroupDns: tenants.data.protectedGroupDns,
-    tenants: tenants.data.tenants,
+    tenants: tenants.data.tenants.map((tenant) => ({
+      ...tenant,
+      changePortalUrl: tenant.changePortalUrl ?? ownPortalUrl(publicUrl as string, tenant.key),
+    })),
   });
 }

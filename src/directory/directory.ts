@@ -133,7 +133,47 @@ export interface PageCursor {
   readonly guid: string;
 }
 
-export interface DirectoryConnection {
+/**
+ * The password rules the directory applies to an account: the domain's, or the fine-grained
+ * policy (PSO) that applies to it where the service account may read that.
+ */
+export interface PasswordPolicy {
+  readonly minLength: number;
+  /** AD's complexity rule: three of upper case, lower case, digits, symbols; not the account name. */
+  readonly complexity: boolean;
+  /** How many earlier passwords may not be used again (a change checks it; a reset does not). */
+  readonly historyLength: number;
+  /** How long a password must be kept before the user may change it again, in minutes. */
+  readonly minAgeMinutes: number;
+  readonly source: 'domain' | 'fine-grained';
+}
+
+/** What the Password Change Portal (src/portal) asks of the directory; see DirectoryConnection. */
+export interface PortalDirectory {
+  /**
+   * The one person of the environment whose sign-in name (UPN, `DOMAIN\name`, pre-Windows name
+   * with or without the environment's prefix) is exactly `login`; null for none or several.
+   * Reads only, binds as nobody.
+   */
+  findPersonByLogin(tenant: Tenant, login: string): Promise<Person | null>;
+  /**
+   * The user's own change: one modify that deletes the current password and adds the new one,
+   * sent over the service connection (a must-change account cannot bind itself). The directory
+   * checks the current password and the policy, history included. Throws PORTAL_CREDENTIALS_INVALID
+   * for a wrong current password, PASSWORD_* for a policy refusal (AD's reason as detail),
+   * DIRECTORY_OUTCOME_UNKNOWN when no answer came.
+   */
+  changePassword(tenant: Tenant, person: Person, current: string, next: string): Promise<void>;
+  /**
+   * Link mode: sets the password the employee chose, without a forced change (a reset: the
+   * directory checks length and complexity, not history). Errors as for changePassword.
+   */
+  setChosenPassword(tenant: Tenant, person: Person, password: string): Promise<void>;
+  /** The domain's password policy, or the fine-grained one that applies to `person` when it can be read. */
+  passwordPolicy(person?: Person): Promise<PasswordPolicy>;
+}
+
+export interface DirectoryConnection extends PortalDirectory {
   /**
    * Everyone in the environment (a paged search, unsorted: the directory never sorts the whole
    * environment), with the mark to read changes from. Entries whose DN lies outside the

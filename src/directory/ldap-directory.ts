@@ -28,8 +28,8 @@ import { AppError } from '../errors/catalog.js';
 import type { Logger } from '../log/logger.js';
 import { DnSyntaxError, isDnWithin, parseDn } from './dn.js';
 import { ConnectionPool, PoolTimeoutError } from './ldap-pool.js';
-import { MAX_MATCHES, type AccountAction, type AdminAccountState, type AdminIdentity, type ChangeMark, type Directory, type DirectoryConnection, type ListedPerson, type PasswordVersion, type PeopleRead, type Person } from './directory.js';
-import { toDirectoryError, toModifyError, toSignInError } from './ldap-errors.js';
+import { MAX_MATCHES, type AccountAction, type AdminAccountState, type AdminIdentity, type ChangeMark, type Directory, type DirectoryConnection, type ListedPerson, type PasswordPolicy, type PasswordVersion, type PeopleRead, type Person } from './directory.js';
+import { toDirectoryError, toModifyError, toPasswordChangeError, toSignInError } from './ldap-errors.js';
 import { refusalFor } from './protection.js';
 import { domainSidOf, guidToString, parseGuid, sidToString } from './sid.js';
 
@@ -75,6 +75,25 @@ const BINARY_ATTRIBUTES = ['objectGUID', 'objectSid', 'tokenGroups', 'replProper
 const ATTID_UNICODE_PWD = 0x9005a;
 /** Seconds from 1601-01-01 to 1970-01-01. */
 const FILETIME_EPOCH_OFFSET_S = 11_644_473_600n;
+
+/** pwdProperties bit: passwords must be complex. */
+const DOMAIN_PASSWORD_COMPLEX = 0x1;
+
+/** The value AD stores for a password: the quoted password in UTF-16LE. */
+const unicodePwd = (password: string): Buffer => Buffer.from(`"${password}"`, 'utf16le');
+
+/** A non-negative count from the directory; 0 when absent or not a number. */
+function count(value: string | undefined): number {
+  const n = Number(value ?? '0');
+  return Number.isSafeInteger(n) && n > 0 ? n : 0;
+}
+
+/** An AD interval (negative 100 ns units, as minPwdAge) in whole minutes. */
+function intervalMinutes(value: string | undefined): number {
+  if (value === undefined || !/^-?\d+$/.test(value)) return 0;
+  const ticks = BigInt(value);
+  return Number((ticks < 0n ? -ticks : ticks) / 600_000_000n);
+}
 
 /** Employees are people: computers and managed service accounts are `user`s too. */
 const IS_PERSON: Filter[] = [
@@ -636,6 +655,90 @@ class LdapConnection implements DirectoryConnection {
     }
   }
 
+  // The Password Change Portal's operations (PortalDirectory).
+
+  async findPersonByLogin(tenant: Tenant, login: string): Promise<Person | null> {
+    const name = login.trim();
+    if (name === '' || name.length > 256) return null;
+    let filter: Filter;
+    if (name.includes('@')) {
+      filter = eq('userPrincipalName', name);
+    } else {
+      const slash = name.indexOf('\\');
+      const domain = slash >= 0 ? name.slice(0, slash) : undefined;
+      const sam = slash >= 0 ? name.slice(slash + 1) : name;
+      if (sam === '' || (domain !== undefined && tenant.netbiosDomain !== undefined && domain.toLowerCase() !== tenant.netbiosDomain.toLowerCase())) return null;
+      const prefix = tenant.samPrefix;
+      const names = [sam, ...(prefix && !sam.toLowerCase().startsWith(prefix.toLowerCase()) ? [prefix + sam] : [])];
+      filter = new OrFilter({ filters: names.map((n) => eq('sAMAccountName', n)) });
+    }
+    const people = await this.people(tenant, [filter], 2);
+    return people.length === 1 ? (people[0] as Person) : null;
+  }
+
+  private passwordChanges(person: Person, tenant: Tenant, changes: Change[]): Promise<void> {
+    if (!isDnWithin(person.dn, tenant.baseDn)) throw new AppError('TARGET_OUTSIDE_ENVIRONMENT');
+    this.assertBound();
+    return this.client.modify(person.dn, changes).catch((error: unknown) => {
+      this.noteFailure(error);
+      throw toPasswordChangeError(error);
+    });
+  }
+
+  async changePassword(tenant: Tenant, person: Person, current: string, next: string): Promise<void> {
+    if (current === '' || next === '') throw new AppError('INPUT_INVALID');
+    await this.passwordChanges(person, tenant, [
+      new Change({ operation: 'delete', modification: new Attribute({ type: 'unicodePwd', values: [unicodePwd(current)] }) }),
+      new Change({ operation: 'add', modification: new Attribute({ type: 'unicodePwd', values: [unicodePwd(next)] }) }),
+    ]);
+  }
+
+  async setChosenPassword(tenant: Tenant, person: Person, password: string): Promise<void> {
+    if (password === '') throw new AppError('INPUT_INVALID');
+    const changes = [new Change({ operation: 'replace', modification: new Attribute({ type: 'unicodePwd', values: [unicodePwd(password)] }) })];
+    if (person.status.lockedOut) changes.push(new Change({ operation: 'replace', modification: new Attribute({ type: 'lockoutTime', values: ['0'] }) }));
+    await this.passwordChanges(person, tenant, changes);
+  }
+
+  async passwordPolicy(person?: Person): Promise<PasswordPolicy> {
+    if (person) {
+      try {
+        const [entry] = await this.search(person.dn, { scope: 'base', attributes: ['msDS-ResultantPSO'] });
+        const pso = entry && first(entry, 'msDS-ResultantPSO');
+        if (pso) {
+          const [settings] = await this.search(pso, {
+            scope: 'base',
+            attributes: ['msDS-MinimumPasswordLength', 'msDS-PasswordComplexityEnabled', 'msDS-PasswordHistoryLength', 'msDS-MinimumPasswordAge'],
+          });
+          if (settings) {
+            return {
+              minLength: count(first(settings, 'msDS-MinimumPasswordLength')),
+              complexity: first(settings, 'msDS-PasswordComplexityEnabled')?.toUpperCase() === 'TRUE',
+              historyLength: count(first(settings, 'msDS-PasswordHistoryLength')),
+              minAgeMinutes: intervalMinutes(first(settings, 'msDS-MinimumPasswordAge')),
+              source: 'fine-grained',
+            };
+          }
+        }
+      } catch (error) {
+        // Reading fine-grained policies needs rights the service account may lack: the domain's then.
+        this.shared.log?.debug({ code: 'PASSWORD_POLICY_PSO_UNREADABLE', cause: toDirectoryError(error).code }, 'fine-grained password policy not readable');
+      }
+    }
+    const [domain] = await this.search(await this.namingContext(), {
+      scope: 'base',
+      attributes: ['minPwdLength', 'pwdProperties', 'pwdHistoryLength', 'minPwdAge'],
+    });
+    if (!domain) throw new AppError('DIRECTORY_ERROR', { detail: 'the domain password policy cannot be read' });
+    return {
+      minLength: count(first(domain, 'minPwdLength')),
+      complexity: (flags(domain, 'pwdProperties') & DOMAIN_PASSWORD_COMPLEX) !== 0,
+      historyLength: count(first(domain, 'pwdHistoryLength')),
+      minAgeMinutes: intervalMinutes(first(domain, 'minPwdAge')),
+      source: 'domain',
+    };
+  }
+
   async unlockAccount(tenant: Tenant, person: Person): Promise<void> {
     // `person` is what assertResettable(…, 'unlock') returned on this connection; the scope once more.
     if (!isDnWithin(person.dn, tenant.baseDn)) throw new AppError('TARGET_OUTSIDE_ENVIRONMENT');
@@ -830,6 +933,22 @@ export class LdapDirectory implements Directory {
 
   setTemporaryPassword(tenant: Tenant, person: Person, password: string): Promise<void> {
     return this.bound((c) => c.setTemporaryPassword(tenant, person, password));
+  }
+
+  findPersonByLogin(tenant: Tenant, login: string): Promise<Person | null> {
+    return this.bound((c) => c.findPersonByLogin(tenant, login));
+  }
+
+  changePassword(tenant: Tenant, person: Person, current: string, next: string): Promise<void> {
+    return this.bound((c) => c.changePassword(tenant, person, current, next));
+  }
+
+  setChosenPassword(tenant: Tenant, person: Person, password: string): Promise<void> {
+    return this.bound((c) => c.setChosenPassword(tenant, person, password));
+  }
+
+  passwordPolicy(person?: Person): Promise<PasswordPolicy> {
+    return this.bound((c) => c.passwordPolicy(person));
   }
 
   checkSetup(): Promise<string[]> {

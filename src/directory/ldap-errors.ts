@@ -8,7 +8,7 @@ import {
   StrongAuthRequiredError,
   UnwillingToPerformError,
 } from 'ldapts';
-import { AppError } from '../errors/catalog.js';
+import { AppError, type ErrorCode } from '../errors/catalog.js';
 import { UNREACHABLE_SOCKET_CODES } from '../errors/network.js';
 
 const TLS_ERROR_CODES = new Set([
@@ -112,4 +112,29 @@ export function toSignInError(error: unknown): AppError {
     }
   }
   return toDirectoryError(error);
+}
+
+/** AD's reasons for 0000052D, as Samba words them; Windows gives none, and then the generic refusal stays. */
+const POLICY_REASONS: readonly [RegExp, ErrorCode][] = [
+  [/too short/i, 'PASSWORD_TOO_SHORT'],
+  [/too young/i, 'PASSWORD_TOO_YOUNG'],
+  [/history|already used/i, 'PASSWORD_IN_HISTORY'],
+  [/complexity/i, 'PASSWORD_NOT_COMPLEX'],
+];
+
+/**
+ * Maps a failed password change or chosen-password set (the Password Change Portal): a wrong
+ * current password (00000056) reads as wrong credentials, a policy refusal (0000052D) as the plain
+ * reason; no answer is DIRECTORY_OUTCOME_UNKNOWN as for any password modify.
+ */
+export function toPasswordChangeError(error: unknown): AppError {
+  if (error instanceof ConstraintViolationError || error instanceof UnwillingToPerformError) {
+    const message = error.message;
+    if (/\b00000056\b/i.test(message)) return new AppError('PORTAL_CREDENTIALS_INVALID', { cause: error });
+    if (/\b0000052D\b/i.test(message) || error instanceof ConstraintViolationError) {
+      const code = POLICY_REASONS.find(([pattern]) => pattern.test(message))?.[1] ?? 'DIRECTORY_POLICY_VIOLATION';
+      return new AppError(code, { detail: adReason(error), cause: error });
+    }
+  }
+  return toModifyError(error);
 }

@@ -43,9 +43,8 @@ function within(dn: string, baseDn: string): boolean {
 export class PeopleIndex {
   private readonly loaded = new Map<string, Loaded>();
   private readonly loading = new Map<string, Promise<PeopleList>>();
-  /** Loads, reloads and reads of changes run one at a time, so that none applies an older state over a newer one. */
-  private queue: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
+  /** One round of reloads and reads of changes at a time, so that none applies an older state over a newer one. */
   private ticking = false;
   private closed = false;
 
@@ -60,8 +59,10 @@ export class PeopleIndex {
     if (ready) return Promise.resolve(ready.list);
     let pending = this.loading.get(tenant.key);
     if (!pending) {
-      // A failed load leaves nothing behind: the next call tries again.
-      pending = this.exclusive(() => this.load(tenant)).finally(() => this.loading.delete(tenant.key));
+      // A failed load leaves nothing behind: the next call tries again. A first load need not wait
+      // for a read of changes or a reload of other lists: those take in only lists loaded before
+      // they started, and the next read of changes starts from this list's own mark.
+      pending = this.load(tenant).finally(() => this.loading.delete(tenant.key));
       this.loading.set(tenant.key, pending);
     }
     return pending;
@@ -86,15 +87,7 @@ export class PeopleIndex {
     this.timer = undefined;
   }
 
-  private exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
   private async load(tenant: Tenant): Promise<PeopleList> {
-    const already = this.loaded.get(tenant.key);
-    if (already) return already.list;
     const { people, mark } = await this.directory.readPeople(tenant);
     const list = new PeopleList(people);
     this.loaded.set(tenant.key, { tenant, list, mark, loadedAt: Date.now() });
@@ -119,13 +112,11 @@ export class PeopleIndex {
     if (this.ticking) return;
     this.ticking = true;
     try {
-      await this.exclusive(async () => {
-        const now = Date.now();
-        for (const entry of this.loaded.values()) {
-          if (now - entry.loadedAt >= this.options.reloadMs) await this.reloadOrWarn(entry);
-        }
-        await this.readChanges();
-      });
+      const now = Date.now();
+      for (const entry of [...this.loaded.values()]) {
+        if (now - entry.loadedAt >= this.options.reloadMs) await this.reloadOrWarn(entry);
+      }
+      await this.readChanges();
     } catch (error) {
       this.options.log?.warn({ code: 'PEOPLE_LIST_REFRESH_FAILED', cause: String(error) }, 'environment lists not refreshed; trying again later');
     } finally {

@@ -54,6 +54,52 @@ export const ERROR_CATALOG = {
     en: 'The directory did not answer in time: the password may or may not have been changed. Check again.',
     nl: 'De directory antwoordde niet op tijd: het wachtwoord is misschien wel, misschien niet gewijzigd. Controleer het opnieuw.',
   },
+  // The Password Change Portal (src/portal): what the employee reads.
+  /** Wrong user name or current password, or an account the portal does not serve: one answer for all. */
+  PORTAL_CREDENTIALS_INVALID: {
+    en: 'The user name or the current password is not correct.',
+    nl: 'De gebruikersnaam of het huidige wachtwoord is niet juist.',
+  },
+  PORTAL_RATE_LIMITED: {
+    en: 'Too many attempts. Wait 15 minutes and try again.',
+    nl: 'Te veel pogingen. Wacht 15 minuten en probeer het opnieuw.',
+  },
+  PORTAL_FORM_EXPIRED: {
+    en: 'This form has expired or did not come from this page. Reload the page and try again.',
+    nl: 'Dit formulier is verlopen of kwam niet van deze pagina. Laad de pagina opnieuw en probeer het nog eens.',
+  },
+  PORTAL_LINK_INVALID: {
+    en: 'This link no longer works: it was used, it expired, or the password was reset since. Ask your helpdesk for a new one.',
+    nl: 'Deze link werkt niet meer: hij is gebruikt, verlopen, of het wachtwoord is sindsdien opnieuw ingesteld. Vraag uw helpdesk om een nieuwe.',
+  },
+  PASSWORD_MISMATCH: {
+    en: 'The two new passwords are not the same.',
+    nl: 'De twee nieuwe wachtwoorden zijn niet gelijk.',
+  },
+  PASSWORD_TOO_SHORT: {
+    en: 'The new password is too short for the password policy.',
+    nl: 'Het nieuwe wachtwoord is te kort voor het wachtwoordbeleid.',
+  },
+  PASSWORD_NOT_COMPLEX: {
+    en: 'The new password is not complex enough: use at least three of capital letters, small letters, digits and symbols.',
+    nl: 'Het nieuwe wachtwoord is niet complex genoeg: gebruik minstens drie van hoofdletters, kleine letters, cijfers en symbolen.',
+  },
+  PASSWORD_IN_HISTORY: {
+    en: 'You have used this password before. Choose one you have not used yet.',
+    nl: 'Dit wachtwoord heeft u al eerder gebruikt. Kies er een dat u nog niet gebruikt heeft.',
+  },
+  PASSWORD_TOO_YOUNG: {
+    en: 'Your password was changed too recently. You can change it again later.',
+    nl: 'Uw wachtwoord is te kort geleden gewijzigd. U kunt het later opnieuw wijzigen.',
+  },
+  PASSWORD_COMMON: {
+    en: 'This password is too common: it appears in lists of passwords that attackers try first. Choose another.',
+    nl: 'Dit wachtwoord komt te vaak voor: het staat in lijsten met wachtwoorden die aanvallers als eerste proberen. Kies een ander.',
+  },
+  PASSWORD_CONTAINS_NAME: {
+    en: 'The new password must not contain your name or user name.',
+    nl: 'Het nieuwe wachtwoord mag uw naam of gebruikersnaam niet bevatten.',
+  },
   AUTH_EMPTY_PASSWORD: {
     en: 'Enter your user name and password.',
     nl: 'Vul uw gebruikersnaam en wachtwoord in.',

@@ -20,6 +20,13 @@ const EN = {
     signInNow: 'Please sign in right away at the Password Change Portal and choose your own password:',
     keepSafe: 'Keep your new password safe. Did you not ask for this? Then please contact your helpdesk.',
   },
+  link: {
+    subject: 'Choose a new password for {environment}',
+    started: 'Your helpdesk has started a password reset for your account {account} of {environment}.',
+    choose: 'Choose your new password with this link:',
+    once: 'The link works once, until {expires}. Your current password keeps working until you choose a new one.',
+    notYou: 'Did you not ask for this? Then ignore this mail and contact your helpdesk.',
+  },
   notice: {
     subject: 'Your password for {environment} has been reset',
     reset: 'Your password for {environment} has been reset by your helpdesk.',
@@ -41,6 +48,13 @@ const NL: MailTexts = {
     onlyOnce: 'Dit wachtwoord werkt maar één keer: bij de eerste aanmelding kiest u zelf een nieuw wachtwoord.',
     signInNow: 'Meld u daarom direct aan op de Password Change Portal en kies uw eigen wachtwoord:',
     keepSafe: 'Bewaar uw nieuwe wachtwoord veilig. Heeft u dit niet aangevraagd? Neem dan contact op met uw helpdesk.',
+  },
+  link: {
+    subject: 'Kies een nieuw wachtwoord voor {environment}',
+    started: 'Uw helpdesk heeft het opnieuw instellen van het wachtwoord van uw account {account} voor {environment} gestart.',
+    choose: 'Kies uw nieuwe wachtwoord met deze link:',
+    once: 'De link werkt één keer, tot {expires}. Uw huidige wachtwoord blijft werken tot u een nieuw kiest.',
+    notYou: 'Heeft u dit niet aangevraagd? Negeer deze mail dan en neem contact op met uw helpdesk.',
   },
   notice: {
     subject: 'Uw wachtwoord voor {environment} is opnieuw ingesteld',
@@ -70,6 +84,16 @@ export interface PasswordMailInput {
   environmentName: string;
   /** The environment's Password Change Portal address. */
   changePortalUrl: string;
+}
+
+export interface LinkMailInput {
+  language: Language;
+  displayName: string;
+  accountName: string;
+  environmentName: string;
+  /** The single-use link (it holds the token): only in the body, never in the subject. */
+  link: string;
+  expiresAt: Date;
 }
 
 export interface ResetNoticeInput {
@@ -199,6 +223,23 @@ export function renderPasswordMail(input: PasswordMailInput): RenderedMail {
       [say(t.password.onlyOnce), say(t.password.signInNow)],
       [format.link(input.changePortalUrl)],
       [say(t.password.keepSafe)],
+      [say(t.regards), say(t.signature)],
+    ],
+  });
+}
+
+/** Link mode: the mail with the single-use link to choose a password; no password in it. */
+export function renderLinkMail(input: LinkMailInput): RenderedMail {
+  const expires = new Intl.DateTimeFormat(input.language === 'nl' ? 'nl-NL' : 'en-GB', { dateStyle: 'long', timeStyle: 'short', timeZone: 'Europe/Amsterdam' }).format(input.expiresAt);
+  return render(input, {
+    subject: (t) => t.link.subject,
+    values: (format) => ({ account: format.strong(input.accountName), expires: format.escape(expires) }),
+    body: (t, say, format) => [
+      [say(t.greeting)],
+      [say(t.link.started), say(t.link.choose)],
+      [format.link(input.link)],
+      [say(t.link.once)],
+      [say(t.link.notYou)],
       [say(t.regards), say(t.signature)],
     ],
   });

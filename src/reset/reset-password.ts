@@ -182,7 +182,7 @@ async function findTarget(action: Action, target: TargetRef, directory: Director
   return people[0] as Person;
 }
 
-type ChangeAction = 'reset' | 'mail' | 'unlock';
+type ChangeAction = 'reset' | 'mail' | 'unlock' | 'link-mail';
 
 /** Admin still holds the environment, target is inside it and resettable (or unlockable). Refusals are audited. */
 export async function authorize(
@@ -226,7 +226,7 @@ async function recordRefusal(action: Action, auditAction: ChangeAction, refusal:
 }
 
 /** The target's password version, for the intent entry; a failure here is audited and nothing changes. */
-async function versionBefore(action: Action, auditAction: 'reset' | 'mail', person: Person, directory: DirectoryConnection, deps: ResetDeps, mail?: { recipient: string; language: Language }) {
+async function versionBefore(action: Action, auditAction: ChangeAction, person: Person, directory: DirectoryConnection, deps: ResetDeps, mail?: { recipient: string; language: Language }) {
   let version: PasswordVersion | null;
   try {
     version = await directory.passwordVersion(person.guid);
@@ -435,3 +435,6 @@ async function sendNotice(action: Action, person: Person, recipient: string, lan
     return false;
   }
 }
+
+/** For the other use cases on an employee (src/reset/mail-link.ts): the same checks and audit entries. */
+export { authorize as authorizeTarget, entry as auditEntryFor, versionBefore as passwordVersionBefore };

@@ -11,6 +11,7 @@ import type { NonceStore } from '../auth/nonce-store.js';
 import type { SessionStore } from '../auth/session-store.js';
 import type { SignInLimiter } from '../auth/sign-in-limiter.js';
 import type { ConversationStore, PendingCommandStore, PendingResetStore } from './chat.js';
+import type { LinkTokenStore, PortalAttempts } from './portal.js';
 
 export interface StateStore {
   readonly kind: 'embedded' | 'postgres';
@@ -25,6 +26,10 @@ export interface StateStore {
   readonly pendingCommands: PendingCommandStore;
   /** Temporary passwords set by the bot that the employee has not replaced yet. */
   readonly pendingResets: PendingResetStore;
+  /** The Password Change Portal's single-use links (link mode), stored hashed (src/state/portal.ts). */
+  readonly linkTokens: LinkTokenStore;
+  /** The Password Change Portal's attempts, per user name and per client address. */
+  readonly portalAttempts: PortalAttempts;
   /**
    * Runs a timed job (audit purge, reconciliation) on exactly one instance at a time: resolves
    * `undefined` without running it when another instance holds it.

@@ -138,6 +138,9 @@ describe('a whole conversation', () => {
     const signIn = only(await admin.say('lijst'));
     expect(textOf(signIn)).toMatch(/Aanmelden|aanmelden/);
     await signedIn(admin, `CORP\\${HOSTING.admin.sam}`);
+    // "lijst", typed before signing in, runs now: its list arrives as a new message.
+    const kept = await b.connector.waitFor((c) => c.conversationId === admin.conversationId && c.method === 'POST' && textOf(cardOf(c)).includes('Info SBF'));
+    expect(textOf(cardOf(kept))).toContain('Volgende');
     const card = only(await admin.say('zoek mus'));
     expect(textOf(card)).toContain('Joman Mus');
     expect(textOf(card)).not.toContain('Info SBF');

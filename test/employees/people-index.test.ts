@@ -148,6 +148,18 @@ describe("an environment's list in memory", () => {
     expect(reads()).toBe(1);
   });
 
+  it('loads ahead (at sign-in) every environment it can, and a failed one is loaded on the next ask', async () => {
+    const { directory, reads } = counting(h.core.directory);
+    const missing = { ...tenant, key: 'index-missing', baseDn: `OU=Nowhere,${TENANTS_OU}` };
+    const index = newIndex(directory);
+    await index.preload([missing, tenant]);
+    expect(reads()).toBe(2);
+    expect(sams(await index.list(tenant))).toHaveLength(7);
+    expect(reads()).toBe(2);
+    expect((await caught(index.list(missing))).code).toBe('DIRECTORY_USER_NOT_FOUND');
+    expect(reads()).toBe(3);
+  });
+
   it('keeps nothing from a failed load, and loads whole on the next ask', async () => {
     const { directory, reads } = counting(h.core.directory);
     let fail = true;

@@ -4,11 +4,12 @@
  * may be shared (PostgreSQL: two pools, as two bot processes behind a load balancer would have);
  * the embedded store belongs to one process, so there `b` is `a`.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEntry, AuditRecordInput } from '../../src/audit/audit-log.js';
 import type { NonceBinding } from '../../src/auth/nonce-store.js';
 import type { AdminSession } from '../../src/auth/session-store.js';
+import { PORTAL_LIMITS, type LinkGrant } from '../../src/state/portal.js';
 import { caught } from '../support/errors.js';
 import { embeddedSubject, postgresSubject, type Instance, type InstanceOptions, type Subject } from './subjects.js';
 
@@ -619,6 +620,103 @@ describe.each(subjects)('state contract: $name', (subject) => {
       const bad = [{ ...reset('not-a-guid', '2026-02-10T12:00:00.000Z') }, { ...reset(g1, 'yesterday') }, { ...reset(g1, '2026-02-10T12:00:00.000Z'), admin: { teamsTenantId: 'tenant-a', aadObjectId: '', dn: 'CN=x', sam: 'x' } }];
       for (const value of bad) expect((await caught(a.pendingResets.put(value as ReturnType<typeof reset>))).code).toBe('INPUT_INVALID');
       expect(await b.pendingResets.list()).toEqual([]);
+    });
+  });
+
+  describe('link tokens', () => {
+    const g1 = '11111111-1111-4111-8111-111111111111';
+    const g2 = '22222222-2222-4222-8222-222222222222';
+    const grant = (accountGuid = g1, keyVersion = 3): LinkGrant => ({
+      accountGuid,
+      tenantKey: 'hosting',
+      accountDn: 'CN=Joman Mus,OU=Hosting,DC=corp,DC=test',
+      accountName: 'Joman Mus',
+      keyVersion,
+      language: 'nl',
+      admin: { dn: 'CN=Info SBF,OU=Hosting,DC=corp,DC=test', upn: 'info@mijnsynergy.nl' },
+    });
+
+    it('issues a 256-bit token that works once, seen alike by every instance, and stores only its hash', async () => {
+      const token = await a.linkTokens.issue(grant(), 60);
+      expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(await b.linkTokens.peek(token)).toMatchObject({ ...grant(), issuedAt: '2026-02-10T12:00:00.000Z', expiresAt: '2026-02-10T13:00:00.000Z' });
+      const used = await b.linkTokens.consume(token);
+      expect(used).toMatchObject({ status: 'ok', link: grant() });
+      expect(await a.linkTokens.consume(token)).toEqual({ status: 'used' });
+      expect(await a.linkTokens.peek(token)).toBeNull();
+      const stored = await subject.dump();
+      expect(stored).not.toContain(token);
+      expect(stored).not.toContain(Buffer.from(token, 'base64url').toString('hex'));
+      expect(stored).toContain(createHash('sha256').update(token).digest('hex'));
+    });
+
+    it('of 20 concurrent uses from every instance, exactly one wins', async () => {
+      const token = await a.linkTokens.issue(grant(), 60);
+      const uses = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).linkTokens.consume(token)));
+      expect(uses.filter((u) => u.status === 'ok')).toHaveLength(1);
+      expect(uses.filter((u) => u.status === 'used')).toHaveLength(19);
+    });
+
+    it('stops working when it expires', async () => {
+      const token = await a.linkTokens.issue(grant(), 60);
+      later(59);
+      expect(await b.linkTokens.peek(token)).not.toBeNull();
+      later(1);
+      expect(await b.linkTokens.peek(token)).toBeNull();
+      expect(await b.linkTokens.consume(token)).toEqual({ status: 'expired' });
+    });
+
+    it('a newer link of the same account, or a revoke, ends the earlier one; other accounts keep theirs', async () => {
+      const first = await a.linkTokens.issue(grant(g1), 60);
+      const other = await a.linkTokens.issue(grant(g2), 60);
+      const second = await b.linkTokens.issue(grant(g1), 60);
+      expect(await a.linkTokens.consume(first)).toEqual({ status: 'unknown' });
+      expect(await a.linkTokens.peek(second)).not.toBeNull();
+      expect(await b.linkTokens.revoke(g1)).toBe(1);
+      expect(await a.linkTokens.consume(second)).toEqual({ status: 'unknown' });
+      expect((await a.linkTokens.consume(other)).status).toBe('ok');
+    });
+
+    it('a released token can be used again, until it expires', async () => {
+      const token = await a.linkTokens.issue(grant(), 60);
+      expect((await a.linkTokens.consume(token)).status).toBe('ok');
+      await b.linkTokens.release(token);
+      expect((await a.linkTokens.consume(token)).status).toBe('ok');
+      later(61);
+      // Used, then expired: a release after the expiry gives nothing back.
+      await b.linkTokens.release(token);
+      expect(await a.linkTokens.consume(token)).toEqual({ status: 'used' });
+    });
+
+    it('answers unknown for a token it never issued or one of another shape, and refuses a malformed grant', async () => {
+      await a.linkTokens.issue(grant(), 60);
+      for (const token of [randomBytes(32).toString('base64url'), 'short', '', 'x'.repeat(500)]) {
+        expect(await b.linkTokens.consume(token)).toEqual({ status: 'unknown' });
+        expect(await b.linkTokens.peek(token)).toBeNull();
+      }
+      for (const bad of [{ ...grant(), accountGuid: 'nope' }, { ...grant(), keyVersion: -1 }, { ...grant(), extra: 1 }]) {
+        expect((await caught(a.linkTokens.issue(bad as LinkGrant, 60))).code).toBe('INPUT_INVALID');
+      }
+      expect((await caught(a.linkTokens.issue(grant(), 0))).code).toBe('INPUT_INVALID');
+    });
+  });
+
+  describe('portal attempts', () => {
+    it('limits per user name and per address on their own budgets, shared by every instance, within the window', async () => {
+      for (let i = 0; i < PORTAL_LIMITS.perName; i++) expect(await (i % 2 ? a : b).portalAttempts.byName.reserve(['name:jmus'])).toEqual({ ok: true });
+      expect(await a.portalAttempts.byName.reserve(['name:jmus'])).toEqual({ ok: false, blocked: ['name:jmus'] });
+      expect(await b.portalAttempts.byName.reserve(['name:other'])).toEqual({ ok: true });
+      // The address budget is larger, and the name limiter's count is not the address limiter's.
+      for (let i = 0; i < PORTAL_LIMITS.perAddress; i++) expect(await (i % 2 ? a : b).portalAttempts.byAddress.reserve(['address:192.0.2.1'])).toEqual({ ok: true });
+      expect(await b.portalAttempts.byAddress.reserve(['address:192.0.2.1'])).toEqual({ ok: false, blocked: ['address:192.0.2.1'] });
+      later(PORTAL_LIMITS.windowMinutes + 1);
+      expect(await a.portalAttempts.byName.reserve(['name:jmus'])).toEqual({ ok: true });
+      expect(await b.portalAttempts.byAddress.reserve(['address:192.0.2.1'])).toEqual({ ok: true });
+    });
+
+    it('does not share its counts with the bot\'s sign-in attempts', async () => {
+      for (let i = 0; i < PORTAL_LIMITS.perName; i++) await a.portalAttempts.byName.reserve(['k']);
+      expect(await b.signInAttempts.reserve(['k'])).toEqual({ ok: true });
     });
   });
 });

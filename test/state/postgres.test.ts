@@ -90,7 +90,18 @@ describe('schema', () => {
         const { rows: tables } = await check.query<{ name: string }>(
           `SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`,
         );
-        expect(tables.map((t) => t.name)).toEqual(['audit_entries', 'confirmations', 'conversation_references', 'pending_commands', 'pending_resets', 'schema_migrations', 'sessions', 'sign_in_attempts']);
+        expect(tables.map((t) => t.name)).toEqual([
+          'audit_entries',
+          'confirmations',
+          'conversation_references',
+          'link_tokens',
+          'pending_commands',
+          'pending_resets',
+          'portal_attempts',
+          'schema_migrations',
+          'sessions',
+          'sign_in_attempts',
+        ]);
         const { rows: indexes } = await check.query<{ name: string }>(`SELECT indexname AS name FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1`);
         expect(indexes.map((i) => i.name)).toEqual([
           'audit_entries_correlation_id',
@@ -103,10 +114,15 @@ describe('schema', () => {
           'confirmations_expires_at',
           'confirmations_pkey',
           'conversation_references_pkey',
+          'link_tokens_account_guid',
+          'link_tokens_expires_at',
+          'link_tokens_pkey',
           'pending_commands_expires_at',
           'pending_commands_pkey',
           'pending_resets_pkey',
           'pending_resets_reset_at',
+          'portal_attempts_at',
+          'portal_attempts_key_at',
           'schema_migrations_pkey',
           'sessions_expires_at',
           'sessions_pkey',

@@ -19,6 +19,8 @@ import { createLowdbSignInLimiter, type SignInLimiter } from '../../src/auth/sig
 import type { ConversationStore, PendingCommandStore, PendingResetStore } from '../../src/state/chat.js';
 import { createLowdbConversationStore, createLowdbPendingCommandStore, createLowdbPendingResetStore } from '../../src/state/embedded/chat.js';
 import { createSignedConfirmations } from '../../src/state/embedded/confirmations.js';
+import { createLowdbLinkTokenStore, createLowdbPortalAttempts } from '../../src/state/embedded/portal.js';
+import type { LinkTokenStore, PortalAttempts } from '../../src/state/portal.js';
 import { createEmbeddedState } from '../../src/state/embedded/index.js';
 import { createPostgresState } from '../../src/state/postgres/index.js';
 import type { StateStore } from '../../src/state/state.js';
@@ -41,6 +43,8 @@ export interface Instance {
   conversations: ConversationStore;
   pendingCommands: PendingCommandStore;
   pendingResets: PendingResetStore;
+  linkTokens: LinkTokenStore;
+  portalAttempts: PortalAttempts;
   close(): Promise<void>;
 }
 
@@ -105,6 +109,8 @@ export function embeddedSubject(): Subject {
         conversations: createLowdbConversationStore(data),
         pendingCommands: createLowdbPendingCommandStore(data, clock),
         pendingResets: createLowdbPendingResetStore(data),
+        linkTokens: createLowdbLinkTokenStore(data, clock),
+        portalAttempts: createLowdbPortalAttempts(data, clock),
         close: async () => undefined,
       };
     },
@@ -146,7 +152,7 @@ export function postgresSubject(label: string): Subject {
     async reset() {
       for (const store of opened) await store.close().catch(() => undefined);
       opened.clear();
-      await db().admin.query('TRUNCATE sessions, confirmations, sign_in_attempts, audit_entries, conversation_references, pending_commands, pending_resets');
+      await db().admin.query('TRUNCATE sessions, confirmations, sign_in_attempts, audit_entries, conversation_references, pending_commands, pending_resets, link_tokens, portal_attempts');
     },
     async open(clock, options = {}) {
       const o = { ...defaults, ...options };
@@ -169,6 +175,8 @@ export function postgresSubject(label: string): Subject {
         conversations: store.conversations,
         pendingCommands: store.pendingCommands,
         pendingResets: store.pendingResets,
+        linkTokens: store.linkTokens,
+        portalAttempts: store.portalAttempts,
         close: async () => {
           opened.delete(store);
           await store.close();
@@ -176,7 +184,7 @@ export function postgresSubject(label: string): Subject {
       };
     },
     async dump() {
-      const tables = ['sessions', 'confirmations', 'sign_in_attempts', 'audit_entries', 'conversation_references', 'pending_commands', 'pending_resets'];
+      const tables = ['sessions', 'confirmations', 'sign_in_attempts', 'audit_entries', 'conversation_references', 'pending_commands', 'pending_resets', 'link_tokens', 'portal_attempts'];
       const texts: string[] = [];
       for (const table of tables) {
         const { rows } = await db().admin.query(`SELECT t::text AS row FROM ${table} t`);

@@ -14,6 +14,7 @@ import type { StateStore } from '../state.js';
 import { createLowdbConversationStore, createLowdbPendingCommandStore, createLowdbPendingResetStore } from './chat.js';
 import { createSignedConfirmations } from './confirmations.js';
 import { lockDataDir } from './lock.js';
+import { createLowdbLinkTokenStore, createLowdbPortalAttempts } from './portal.js';
 
 export interface EmbeddedStateOptions {
   readonly dataDir: string;
@@ -43,6 +44,8 @@ export async function createEmbeddedState(options: EmbeddedStateOptions): Promis
       conversations: createLowdbConversationStore(dataDir),
       pendingCommands: createLowdbPendingCommandStore(dataDir),
       pendingResets: createLowdbPendingResetStore(dataDir),
+      linkTokens: createLowdbLinkTokenStore(dataDir),
+      portalAttempts: createLowdbPortalAttempts(dataDir),
       // One process per folder: a job is exclusive when this process is not already running it.
       async runExclusive(job, work) {
         if (running.has(job)) return undefined;

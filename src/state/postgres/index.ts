@@ -17,6 +17,7 @@ import { createPostgresConversationStore, createPostgresPendingCommandStore, cre
 import { createPostgresConfirmationStore } from './confirmations.js';
 import { Db, isUnavailable, lockKey, toAppError, type Clock } from './db.js';
 import { migrate } from './migrations.js';
+import { createPostgresLinkTokenStore, createPostgresPortalAttempts } from './portal.js';
 import { createPostgresSessionStore } from './sessions.js';
 import { createPostgresSignInLimiter } from './sign-in-attempts.js';
 
@@ -86,6 +87,8 @@ export async function createPostgresState(options: PostgresStateOptions): Promis
       conversations: createPostgresConversationStore(db),
       pendingCommands: createPostgresPendingCommandStore(db, { clock: clockOf }),
       pendingResets: createPostgresPendingResetStore(db),
+      linkTokens: createPostgresLinkTokenStore(db, { clock: clockOf }),
+      portalAttempts: createPostgresPortalAttempts(db, { clock: clockOf }),
       runExclusive: (job, work) => runExclusive(db, job, work),
       async ping() {
         await db.query('SELECT 1');

@@ -124,6 +124,31 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 4,
+    name: 'portal: link tokens, portal attempts',
+    sql: `
+      -- Single-use links of the Password Change Portal: only the SHA-256 of the token is kept.
+      CREATE TABLE link_tokens (
+        hash         bytea       PRIMARY KEY CHECK (octet_length(hash) = 32),
+        account_guid text        NOT NULL,
+        grant_entry  jsonb       NOT NULL,
+        issued_at    timestamptz NOT NULL,
+        expires_at   timestamptz NOT NULL,
+        used_at      timestamptz
+      );
+      CREATE INDEX link_tokens_account_guid ON link_tokens (account_guid);
+      CREATE INDEX link_tokens_expires_at ON link_tokens (expires_at);
+
+      -- The portal's attempts, per user name and per client address (keys say which).
+      CREATE TABLE portal_attempts (
+        key text        NOT NULL,
+        at  timestamptz NOT NULL
+      );
+      CREATE INDEX portal_attempts_key_at ON portal_attempts (key, at);
+      CREATE INDEX portal_attempts_at ON portal_attempts (at);
+    `,
+  },
+  {
     version: 5,
     name: 'confirmations: purpose unlock',
     sql: `

@@ -22,14 +22,20 @@ import { lockKey, nowParam, type Clock, type Db } from './db.js';
 
 const PRUNE_BATCH = 500;
 
-export function createPostgresSignInLimiter(db: Db, options: { maxFailures: number; windowMinutes: number; clock?: Clock }): SignInLimiter {
-  const { maxFailures, windowMinutes, clock } = options;
+/** The tables that hold attempts: the bot's sign-ins, and the Password Change Portal's (migration 4). */
+export type AttemptsTable = 'sign_in_attempts' | 'portal_attempts';
+
+export function createPostgresSignInLimiter(
+  db: Db,
+  options: { maxFailures: number; windowMinutes: number; clock?: Clock; table?: AttemptsTable },
+): SignInLimiter {
+  const { maxFailures, windowMinutes, clock, table = 'sign_in_attempts' } = options;
   if (!Number.isInteger(maxFailures) || maxFailures < 1) throw new AppError('CONFIG_INVALID', { detail: 'sign-in maxFailures' });
   if (!Number.isFinite(windowMinutes) || windowMinutes <= 0) throw new AppError('CONFIG_INVALID', { detail: 'sign-in windowMinutes' });
   const windowMs = windowMinutes * 60_000;
 
   const lock = async (client: PoolClient, keys: readonly string[]): Promise<void> => {
-    const ordered = [...new Set(keys.map((key) => lockKey('sign-in', key)))].sort();
+    const ordered = [...new Set(keys.map((key) => lockKey(table === 'sign_in_attempts' ? 'sign-in' : table, key)))].sort();
     for (const id of ordered) await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [id]);
   };
 
@@ -43,7 +49,7 @@ export function createPostgresSignInLimiter(db: Db, options: { maxFailures: numb
         const { rows: counts } = await client.query<{ key: string; n: number; now: Date }>(
           `WITH now AS (SELECT coalesce($2::timestamptz, clock_timestamp()) AS t)
            SELECT k.key, now.t AS now,
-                  (SELECT count(*) FROM sign_in_attempts a
+                  (SELECT count(*) FROM ${table} a
                    WHERE a.key = k.key AND a.at > now.t - $3::float8 * interval '1 millisecond')::int AS n
            FROM now, unnest($1::text[]) AS k (key)`,
           [unique, nowParam(clock), windowMs],
@@ -52,10 +58,10 @@ export function createPostgresSignInLimiter(db: Db, options: { maxFailures: numb
         const spent = new Set(counts.filter((c) => c.n >= maxFailures).map((c) => c.key));
         if (spent.size > 0) return { ok: false, blocked: unique.filter((key) => spent.has(key)) };
         const now = counts[0]?.now;
-        await client.query('INSERT INTO sign_in_attempts (key, at) SELECT key, $2::timestamptz FROM unnest($1::text[]) AS k (key)', [unique, now]);
+        await client.query(`INSERT INTO ${table} (key, at) SELECT key, $2::timestamptz FROM unnest($1::text[]) AS k (key)`, [unique, now]);
         await client.query(
-          `DELETE FROM sign_in_attempts WHERE ctid IN (
-             SELECT ctid FROM sign_in_attempts WHERE at <= $1::timestamptz - $2::float8 * interval '1 millisecond'
+          `DELETE FROM ${table} WHERE ctid IN (
+             SELECT ctid FROM ${table} WHERE at <= $1::timestamptz - $2::float8 * interval '1 millisecond'
              LIMIT ${PRUNE_BATCH} FOR UPDATE SKIP LOCKED)`,
           [now, windowMs],
         );
@@ -66,7 +72,7 @@ export function createPostgresSignInLimiter(db: Db, options: { maxFailures: numb
     async clear(keys) {
       const unique = [...new Set(keys)];
       if (unique.length === 0) return;
-      await db.query('DELETE FROM sign_in_attempts WHERE key = ANY ($1::text[])', [unique]);
+      await db.query(`DELETE FROM ${table} WHERE key = ANY ($1::text[])`, [unique]);
     },
   };
 }

@@ -16,6 +16,7 @@ import { parseCardAction } from './card-actions.js';
 import * as cards from './cards.js';
 import { RECEIVED_AT } from './in-time.js';
 import { TEXTS } from './texts.js';
+import { helpFor } from './views.js';
 import { assertCallerAllowed, handleExecute, handleMessage, handleTaskFetch, type BotDeps, type Card } from './handlers.js';
 
 export function createAdapter(config: Config, log: Logger): TeamsAdapter {
@@ -128,7 +129,7 @@ export function createBotApplication(
       return;
     }
     const { caller } = admitted;
-    await context.sendActivity({ attachments: [cards.helpCard(caller.language), cards.signInCard(caller.language, {})] });
+    await context.sendActivity({ attachments: [await helpFor(deps, caller), cards.signInCard(caller.language, {})] });
   });
 
   app.adaptiveCards.actionExecute(/^[a-z.]+$/, async (context) => {

@@ -13,11 +13,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Template } from 'adaptivecards-templating';
-import type { AuditEntry } from '../audit/audit-log.js';
+import type { HistoryLine } from '../employees/history.js';
 import type { PageCursor, Person } from '../directory/directory.js';
 import { ERROR_CATALOG } from '../errors/catalog.js';
 import { fill, type Language } from '../i18n/translations.js';
-import { maskMailAddress } from '../mail/address.js';
 import { buttonData, type ListOrigin } from './card-actions.js';
 import { TEXTS, type Texts } from './texts.js';
 
@@ -167,20 +166,23 @@ function formatDateTime(at: Date, lang: Language, timeZone: string): string {
   }).format(at);
 }
 
-function statusHint(person: Person, t: Texts): string {
+/** The account's state in a few words, as a row shows it: states, not alarms. */
+function statusHint(person: Person, t: Texts, lang?: Language, timeZone: string = DEFAULT_TIME_ZONE): string {
   const { status } = person;
+  const locked = status.lockedOut && status.lockedSince && lang ? fill(t.accountStatus.lockedShort, { time: formatDateTime(status.lockedSince, lang, timeZone) }) : t.common.status.lockedOut;
   const hints = [
     status.disabled && t.common.status.disabled,
-    status.lockedOut && t.common.status.lockedOut,
-    status.passwordExpired && t.common.status.passwordExpired,
+    status.lockedOut && locked,
+    status.accountExpired && t.common.status.accountExpired,
+    status.passwordExpired && !status.mustChange && t.common.status.passwordExpired,
     status.mustChange && t.common.status.mustChange,
   ].filter((hint): hint is string => typeof hint === 'string');
   return hints.join(', ');
 }
 
 /** What a row shows of a person: name, status hint, and the seed's other columns on one line. */
-function personRow(person: Person, t: Texts, widths: RowWidths, environmentName?: string) {
-  const hint = statusHint(person, t);
+function personRow(person: Person, t: Texts, widths: RowWidths, environmentName?: string, lang?: Language, timeZone?: string) {
+  const hint = statusHint(person, t, lang, timeZone);
   const { columns } = t.common;
   // The seed's column order: Displayname (the row's heading), Domainname, UPN, Pre-windows.
   const details = [
@@ -256,11 +258,14 @@ export function signInCard(lang: Language, options: { error?: string; pending?: 
 
 export function environmentPickerCard(
   lang: Language,
-  options: { tenants: readonly { key: string; name: string }[]; activeKey?: string },
+  options: { tenants: readonly { key: string; name: string }[]; activeKey?: string; notice?: string },
 ): AdaptiveCardAttachment {
   const t = TEXTS[lang].environmentPicker;
+  const notice = clip(options.notice ?? '', MAX_FREE_TEXT);
   return expand('environment-picker', {
     t: { ...t, currentSuffix: `  (${t.current})` },
+    hasNotice: notice !== '',
+    notice,
     tenants: options.tenants.map((tenant) => ({
       name: clip(tenant.name, MAX_ENVIRONMENT),
       current: tenant.key === options.activeKey,
@@ -273,8 +278,12 @@ export function employeeListCard(
   lang: Language,
   options: {
     environmentName: string;
-    /** `mark`: what the admin did to that employee lately ("reset by you at 10:42"). */
-    people: readonly { person: Person; nonce: string; mark?: string }[];
+    /**
+     * `mark`: what the admin did to that employee lately ("reset by you at 10:42"); `refusal`: why
+     * the bot will refuse them (the row then has no buttons); only rows without one carry a nonce.
+     */
+    people: readonly { person: Person; nonce?: string; mark?: string; refusal?: string }[];
+    timeZone?: string;
     /** The request that reads this page again: row buttons carry it, so the list comes back after an action. */
     origin?: ListOrigin;
     search?: string;
@@ -317,12 +326,14 @@ export function employeeListCard(
       hasNote: note !== '',
       note,
       isEmpty: people.length === 0,
-      people: people.map(({ person, nonce, mark }) => ({
-        ...personRow(person, texts, widths, environmentName),
+      people: people.map(({ person, nonce, mark, refusal }) => ({
+        ...personRow(person, texts, widths, environmentName, lang, options.timeZone),
         hasMark: mark !== undefined,
         mark: clip(mark ?? '', 200),
-        reset: buttonData('reset', { guid: person.guid, nonce, ...list }),
-        mail: buttonData('mail.form', { guid: person.guid, ...list }),
+        refused: refusal !== undefined || nonce === undefined,
+        refusal: refusal ?? '',
+        reset: nonce === undefined ? {} : buttonData('reset', { guid: person.guid, nonce, ...list }),
+        mail: nonce === undefined ? {} : buttonData('mail.form', { guid: person.guid, ...list }),
       })),
       searchAction: buttonData('list', {}),
       hasPrevious: previous !== undefined,
@@ -341,9 +352,12 @@ export function cardBytes(attachment: AdaptiveCardAttachment): number {
 
 export function employeeCard(
   lang: Language,
-  options: { environmentName: string; person: Person; nonce: string; unlockNonce?: string; notice?: string; timeZone?: string; mailMode?: 'password' | 'link' },
+  options: { environmentName: string; person: Person; nonce?: string; unlockNonce?: string; notice?: string; refusal?: string; timeZone?: string; mailMode?: 'password' | 'link' },
 ): AdaptiveCardAttachment {
   const { environmentName, person, nonce, unlockNonce, timeZone = DEFAULT_TIME_ZONE } = options;
+  // Refused (or no confirmation): no Reset and no Mail password, and the reason in plain words.
+  const refusal = clip(options.refusal ?? '', MAX_FREE_TEXT);
+  const canReset = nonce !== undefined && refusal === '';
   const texts = TEXTS[lang];
   const notice = clip(options.notice ?? '', MAX_FREE_TEXT);
   // Unlock only where there is a lock-out to end, and only with its own confirmation.
@@ -363,8 +377,11 @@ export function employeeCard(
     hasNotice: notice !== '',
     notice,
     canUnlock,
-    reset: buttonData('reset', { guid: person.guid, nonce }),
-    mail: buttonData('mail.form', { guid: person.guid }),
+    canReset,
+    hasRefusal: refusal !== '',
+    refusal,
+    reset: canReset ? buttonData('reset', { guid: person.guid, nonce }) : {},
+    mail: canReset ? buttonData('mail.form', { guid: person.guid }) : {},
     unlock: canUnlock ? buttonData('unlock', { guid: person.guid, nonce: unlockNonce }) : {},
   });
 }
@@ -381,13 +398,16 @@ export function mailFormCard(
     languageMissing?: boolean;
     /** The list page the form came from (Cancel and the outcome go back to it). */
     origin?: ListOrigin;
+    /** Link mode: the form sends a link, and nothing is reset. */
+    mailMode?: 'password' | 'link';
   },
 ): AdaptiveCardAttachment {
   const { environmentName, person, language, nonce } = options;
   const texts = TEXTS[lang];
   const error = clip(options.error ?? '', MAX_FREE_TEXT);
+  const link = options.mailMode === 'link' ? { title: texts.linkForm.title, submit: texts.linkForm.submit, irreversible: texts.linkForm.nothingYet } : {};
   return expand('mail-form', {
-    t: { ...texts.mailForm, irreversible: texts.common.irreversible },
+    t: { ...texts.mailForm, irreversible: texts.common.irreversible, ...link },
     facts: personFacts(person, environmentName, texts),
     hasError: error !== '',
     error,
@@ -545,10 +565,16 @@ export function messageCard(
   });
 }
 
-/** The commands; `notice` (e.g. "I did not understand …") comes first. */
-export function helpCard(lang: Language, options: { notice?: string } = {}): AdaptiveCardAttachment {
+/** The commands, with the other language's words; `notice` (e.g. "I did not understand …") comes first. */
+export function helpCard(lang: Language, options: { notice?: string; samPrefix?: string } = {}): AdaptiveCardAttachment {
   const notice = clip(options.notice ?? '', MAX_FREE_TEXT);
-  return expand('help', { t: TEXTS[lang].help, hasNotice: notice !== '', notice });
+  const t = TEXTS[lang].help;
+  // The example in the environment's own pre-Windows form (sbf_jmus in Hosting, acme_jmus in Acme).
+  const example = 'jmus';
+  const prefix = clip(options.samPrefix ?? '', 20);
+  const footer = fill(prefix === '' ? t.footerNoPrefix : t.footer, { example, prefixed: `${prefix}${example}` });
+  const commands = t.commands.map((c) => ({ ...c, hasAlso: c.also !== undefined, also: c.also ?? '' }));
+  return expand('help', { t: { ...t, footer, commands }, hasNotice: notice !== '', notice });
 }
 
 const OUTCOME_COLORS = {
@@ -563,32 +589,36 @@ const OUTCOME_COLORS = {
 
 export function historyCard(
   lang: Language,
-  options: { environmentName: string; entries: readonly AuditEntry[]; timeZone?: string },
+  options: { environmentName: string; lines: readonly HistoryLine[]; page?: number; more?: boolean; user?: string; timeZone?: string },
 ): AdaptiveCardAttachment {
-  const { environmentName, timeZone = DEFAULT_TIME_ZONE } = options;
+  const { environmentName, page = 1, timeZone = DEFAULT_TIME_ZONE } = options;
   const t = TEXTS[lang].history;
-  const entries = options.entries.slice(0, MAX_HISTORY_ENTRIES).map((entry) => {
-    const target = entry.target?.sam ?? entry.target?.reference ?? null;
-    const reason =
-      entry.errorCode && Object.hasOwn(ERROR_CATALOG, entry.errorCode)
-        ? ERROR_CATALOG[entry.errorCode as keyof typeof ERROR_CATALOG][lang]
-        : null;
+  const entries = options.lines.slice(0, MAX_HISTORY_ENTRIES).map((line) => {
+    const reason = line.errorCode && Object.hasOwn(ERROR_CATALOG, line.errorCode) ? ERROR_CATALOG[line.errorCode as keyof typeof ERROR_CATALOG][lang] : null;
     const details = [
-      fill(t.by, { admin: clip(entry.admin.upn ?? entry.admin.dn ?? t.unknown, MAX_UPN) }),
-      ...(entry.mail ? [fill(t.to, { recipient: maskMailAddress(entry.mail.recipient) })] : []),
+      fill(t.by, { admin: clip(line.admin ?? t.unknown, MAX_UPN) }),
+      // In full: this history is shown only to the admins of its own environment.
+      ...(line.recipient ? [fill(t.to, { recipient: clip(line.recipient, 320) }) + (line.language ? ` (${line.language.toUpperCase()})` : '')] : []),
+      ...(line.noticeSent ? [t.noticeSent] : []),
       ...(reason ? [reason] : []),
     ];
     return {
-      when: formatDateTime(new Date(entry.time), lang, timeZone),
-      summary: ` · ${t.actions[entry.action]}${target === null ? '' : ` · ${clip(target, MAX_SAM)}`}`,
-      outcome: t.outcomes[entry.outcome],
-      outcomeColor: OUTCOME_COLORS[entry.outcome],
+      when: formatDateTime(line.at, lang, timeZone),
+      summary: ` · ${t.actions[line.action]}${line.target === null ? '' : ` · ${clip(line.target, MAX_SAM)}`}`,
+      outcome: t.outcomes[line.outcome],
+      outcomeColor: OUTCOME_COLORS[line.outcome],
       details: ` · ${details.join(' · ')}`,
     };
   });
+  const command = [t.command, ...(options.user ? [clip(options.user, 100)] : []), String(page + 1)].join(' ');
   return expand('history', {
-    t: { title: fill(t.title, { environment: clip(environmentName, MAX_ENVIRONMENT) }), empty: t.empty },
+    t: {
+      title: fill(page > 1 ? t.titlePage : t.title, { environment: clip(environmentName, MAX_ENVIRONMENT), page }),
+      empty: t.empty,
+      more: fill(t.more, { command }),
+    },
     isEmpty: entries.length === 0,
+    hasMore: options.more === true,
     entries,
   });
 }

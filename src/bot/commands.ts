@@ -15,7 +15,7 @@ export type Command =
   | { readonly name: 'signin' }
   | { readonly name: 'signout' }
   | { readonly name: 'env'; readonly environment?: string }
-  | { readonly name: 'history'; readonly user?: string }
+  | { readonly name: 'history'; readonly user?: string; readonly page: number }
   | { readonly name: 'unknown'; readonly word: string; readonly text: string }
   | { readonly name: 'incomplete'; readonly command: 'find' | 'reset' | 'mail' | 'status' | 'unlock' };
 
@@ -94,8 +94,13 @@ export function parseCommand(input: string): Command {
     }
     case 'env':
       return tail ? { name, environment: tail } : { name };
-    case 'history':
-      return tail ? { name, user: tail } : { name };
+    case 'history': {
+      // history [user] [page]: a last word of digits is the page.
+      const parts = [...rest];
+      const last = parts[parts.length - 1] ?? '';
+      const page = /^\d{1,4}$/.test(last) ? Math.max(1, Number(parts.pop())) : 1;
+      return parts.length > 0 ? { name, user: parts.join(' '), page } : { name, page };
+    }
     default:
       return { name: 'unknown', word: first, text: words.join(' ') };
   }

@@ -25,7 +25,7 @@ import { parseCommand, stripMentions } from './commands.js';
 import { errorCard, tenantsForCaller, type BotDeps, type Card, type TaskResponse } from './context.js';
 import { answerInTime, withinDeadline } from './in-time.js';
 import { TEXTS } from './texts.js';
-import { employeeCard, environmentChosenCard, failureCard, listCard, mailFormCard, mailOutcome, listAgain, listPageCard, notFoundCard, pickerFor, resetCheckCard, unknownInDialog, unlockedCard } from './views.js';
+import { employeeCard, environmentChosenCard, failureCard, listCard, mailFormCard, mailOutcome, environmentCard, helpFor, listAgain, listPageCard, notFoundCard, pickerFor, resetCheckCard, unknownInDialog, unlockedCard } from './views.js';
 
 export { assertCallerAllowed, type BotDeps, type Card } from './context.js';
 
@@ -73,7 +73,7 @@ async function chooseEnvironment(deps: BotDeps, caller: Caller, session: AdminSe
 // ---------------------------------------------------------------- commands typed in the chat
 
 /** Commands that need a session and are kept, when typed before signing in, to run right after. */
-const KEPT_UNTIL_SIGNED_IN: ReadonlySet<string> = new Set(['list', 'find', 'reset', 'mail', 'history', 'env']);
+const KEPT_UNTIL_SIGNED_IN: ReadonlySet<string> = new Set(['list', 'find', 'reset', 'mail', 'history', 'env', 'status', 'unlock']);
 
 /** The sign-in card, saying that `text` will run once the admin has signed in. */
 async function keepUntilSignedIn(deps: BotDeps, caller: Caller, text: string): Promise<Card> {
@@ -103,7 +103,7 @@ export async function handleMessage(deps: BotDeps, caller: Caller, text: string)
   return guarded(deps, caller, async () => {
     switch (command.name) {
       case 'help':
-        return cards.helpCard(caller.language);
+        return helpFor(deps, caller);
       case 'signin':
         return cards.signInCard(caller.language, {});
       case 'signout':
@@ -113,7 +113,8 @@ export async function handleMessage(deps: BotDeps, caller: Caller, text: string)
         const session = await sessionOf(deps.sessions, caller);
         const wanted = command.environment?.toLowerCase();
         const tenant = tenantsForCaller(deps, caller).find((t) => session.tenantKeys.includes(t.key) && (t.key === wanted || t.name.toLowerCase() === wanted));
-        return tenant ? chooseEnvironment(deps, caller, session, tenant) : pickerFor(deps, caller, session);
+        if (tenant) return chooseEnvironment(deps, caller, session, tenant);
+        return environmentCard(deps, caller, session, command.environment);
       }
       case 'list': {
         const a = await acting(deps, caller);
@@ -140,8 +141,8 @@ export async function handleMessage(deps: BotDeps, caller: Caller, text: string)
       }
       case 'history': {
         const a = await acting(deps, caller);
-        const entries = await recentHistory(deps.core, a, command.user);
-        return cards.historyCard(caller.language, { environmentName: a.tenant.name, entries, timeZone: caller.timeZone });
+        const history = await recentHistory(deps.core, a, command.user, command.page);
+        return cards.historyCard(caller.language, { environmentName: a.tenant.name, ...history, ...(command.user ? { user: command.user } : {}), timeZone: caller.timeZone });
       }
       case 'incomplete': {
         const t = TEXTS[caller.language].chat;
@@ -150,7 +151,7 @@ export async function handleMessage(deps: BotDeps, caller: Caller, text: string)
       case 'unknown':
         // Anything else: the sign-in card without a session, help with one.
         await sessionOf(deps.sessions, caller);
-        return cards.helpCard(caller.language, command.word ? { notice: fill(TEXTS[caller.language].chat.notUnderstood, { typed: command.text.slice(0, 100) }) } : {});
+        return helpFor(deps, caller, command.word ? fill(TEXTS[caller.language].chat.notUnderstood, { typed: command.text.slice(0, 100) }) : undefined);
     }
   }, inChat, signInFirst);
 }

@@ -8,8 +8,10 @@
  */
 import { translations } from '../i18n/translations.js';
 
-/** The seed's column names, in both languages: admins know them as the portal showed them. */
-const COLUMNS = { displayName: 'Displayname', domainName: 'Domainname', upn: 'UPN', preWindows: 'Pre-windows' } as const;
+/** The seed's column names as the Dutch portal showed them: the customers' admins know them so. */
+const COLUMNS_NL = { displayName: 'Displayname', domainName: 'Domainname', upn: 'UPN', preWindows: 'Pre-windows' };
+/** The same columns in plain English. */
+const COLUMNS_EN = { displayName: 'Display name', domainName: 'Domain name', upn: 'UPN', preWindows: 'Pre-Windows name' };
 
 /** The commands in the help card: usage and description, in English, then in Dutch. */
 const HELP_COMMANDS: readonly (readonly [string, string, string, string])[] = [
@@ -23,8 +25,14 @@ const HELP_COMMANDS: readonly (readonly [string, string, string, string])[] = [
   ['signin', 'Sign in with your directory account.', 'aanmelden', 'Meld u aan met uw directory-account.'],
   ['signout', 'Sign out.', 'afmelden', 'Meld u af.'],
   ['env [name]', 'Show or switch your environment.', 'omgeving [naam]', 'Toon of wissel uw omgeving.'],
-  ['history [user]', 'Show recent resets and mails, optionally for one employee.', 'geschiedenis [gebruiker]', 'Toon recente resets en mails, eventueel voor één medewerker.'],
+  ['history [user] [page]', 'Show what was done, one line per action and newest first, optionally for one employee.', 'geschiedenis [gebruiker] [pagina]', 'Toon wat er is gedaan, één regel per actie en het nieuwste eerst, eventueel voor één medewerker.'],
 ];
+
+/** A help line; `also` ("(in Dutch: lijst)") only where the other language's command word differs. */
+function helpLine(usage: string, description: string, other: string, inOther: string): { usage: string; description: string; also?: string } {
+  const word = (text: string) => text.split(' ')[0] ?? '';
+  return word(usage) === word(other) ? { usage, description } : { usage, description, also: `  (${inOther}: ${word(other)})` };
+}
 
 const EN = {
   common: {
@@ -33,17 +41,23 @@ const EN = {
     sendLink: 'Send link',
     choose: 'Choose',
     irreversible: 'This process is irreversible.',
-    columns: COLUMNS,
+    columns: COLUMNS_EN,
     status: {
       disabled: 'disabled',
       lockedOut: 'locked out',
       passwordExpired: 'password expired',
-      mustChange: 'must change password',
+      mustChange: 'waiting for the employee to choose a password',
+      accountExpired: 'account expired',
     },
     statusLine: 'Status: {status}',
     none: '—',
     reference: 'Reference: {reference}',
     unlock: 'Unlock',
+    refusal: {
+      own: 'Your own account: change your password yourself.',
+      protected: 'A protected account (an administrator or the provider’s staff): only the provider can reset it.',
+      neverExpires: 'Its password never expires, so a change at first sign-in cannot be forced: ask the provider to clear that setting first.',
+    },
   },
   accountStatus: {
     heading: 'Account status',
@@ -56,6 +70,7 @@ const EN = {
     disabled: 'disabled',
     expiredOn: 'expired on {time}',
     waiting: 'waiting for the employee to choose a password',
+    lockedShort: 'locked out since {time}',
     passwordExpired: 'expired',
     setOn: 'set on {time}',
     neverExpires: 'set on {time}, never expires',
@@ -83,6 +98,8 @@ const EN = {
   environmentPicker: {
     title: 'Choose an environment',
     intro: 'You manage more than one environment. Choose the one you want to work in.',
+    onlyOne: 'You work in {environment}: it is the environment you manage.',
+    notYours: 'You manage no environment called “{typed}”.',
     current: 'current',
     choose: 'Choose',
   },
@@ -116,8 +133,13 @@ const EN = {
     languageNl: 'NL',
     languageEn: 'EN',
     languageRequired: 'Choose the language of the mail.',
-    submit: 'Reset',
+    submit: 'Reset and mail',
     cancel: 'Cancel',
+  },
+  linkForm: {
+    title: 'Send a link to choose a password',
+    submit: 'Send link',
+    nothingYet: 'Nothing changes until the employee uses the link: their current password keeps working.',
   },
   mailOutcome: {
     title: 'Password mailed',
@@ -181,8 +203,9 @@ const EN = {
   help: {
     title: 'What I can do',
     intro: 'Type a command, or use the buttons on the cards.',
-    commands: HELP_COMMANDS.map(([usage, description]) => ({ usage, description })),
-    footer: '<user> is a pre-Windows name (jmus or sbf_jmus), a UPN, an e-mail address or a name.',
+    commands: HELP_COMMANDS.map(([usage, description, dutch]) => helpLine(usage, description, dutch, 'in Dutch')),
+    footer: '<user> is a pre-Windows name ({example} or {prefixed}), a UPN, an e-mail address or a name.',
+    footerNoPrefix: '<user> is a pre-Windows name ({example}), a UPN, an e-mail address or a name.',
   },
   chat: {
     signedOut: 'You are signed out.',
@@ -201,7 +224,11 @@ const EN = {
   },
   history: {
     title: 'Recent activity in {environment}',
+    titlePage: 'Recent activity in {environment}, page {page}',
     empty: 'Nothing recorded yet.',
+    more: 'Older: type {command}',
+    command: 'history',
+    noticeSent: 'notice to the employee’s own address',
     by: 'by {admin}',
     to: 'to {recipient}',
     unknown: 'unknown',
@@ -239,17 +266,23 @@ const NL: Texts = {
     sendLink: 'Link sturen',
     choose: 'Kiezen',
     irreversible: 'Dit proces is onomkeerbaar.',
-    columns: COLUMNS,
+    columns: COLUMNS_NL,
     status: {
       disabled: 'uitgeschakeld',
       lockedOut: 'vergrendeld',
       passwordExpired: 'wachtwoord verlopen',
-      mustChange: 'moet wachtwoord wijzigen',
+      mustChange: 'wacht tot de medewerker een wachtwoord kiest',
+      accountExpired: 'account verlopen',
     },
     statusLine: 'Status: {status}',
     none: '—',
     reference: 'Referentie: {reference}',
     unlock: 'Ontgrendelen',
+    refusal: {
+      own: 'Uw eigen account: wijzig uw wachtwoord zelf.',
+      protected: 'Een beschermd account (een beheerder of een medewerker van de provider): alleen de provider kan het resetten.',
+      neverExpires: 'Het wachtwoord verloopt nooit, dus een wijziging bij de eerste aanmelding kan niet worden afgedwongen: vraag de provider die instelling eerst uit te zetten.',
+    },
   },
   accountStatus: {
     heading: 'Accountstatus',
@@ -262,6 +295,7 @@ const NL: Texts = {
     disabled: 'uitgeschakeld',
     expiredOn: 'verlopen op {time}',
     waiting: 'wacht tot de medewerker een wachtwoord kiest',
+    lockedShort: 'vergrendeld sinds {time}',
     passwordExpired: 'verlopen',
     setOn: 'ingesteld op {time}',
     neverExpires: 'ingesteld op {time}, verloopt nooit',
@@ -289,6 +323,8 @@ const NL: Texts = {
   environmentPicker: {
     title: 'Kies een omgeving',
     intro: 'U beheert meer dan één omgeving. Kies de omgeving waarin u wilt werken.',
+    onlyOne: 'U werkt in {environment}: dat is de omgeving die u beheert.',
+    notYours: 'U beheert geen omgeving met de naam “{typed}”.',
     current: 'huidige',
     choose: 'Kiezen',
   },
@@ -322,8 +358,13 @@ const NL: Texts = {
     languageNl: 'NL',
     languageEn: 'EN',
     languageRequired: 'Kies de taal van de mail.',
-    submit: 'Reset',
+    submit: 'Resetten en mailen',
     cancel: 'Annuleren',
+  },
+  linkForm: {
+    title: 'Link sturen om een wachtwoord te kiezen',
+    submit: 'Link sturen',
+    nothingYet: 'Er verandert niets totdat de medewerker de link gebruikt: het huidige wachtwoord blijft werken.',
   },
   mailOutcome: {
     title: 'Wachtwoord gemaild',
@@ -387,9 +428,9 @@ const NL: Texts = {
   help: {
     title: 'Wat ik kan',
     intro: 'Typ een opdracht, of gebruik de knoppen op de kaarten.',
-    commands: HELP_COMMANDS.map(([, , usage, description]) => ({ usage, description })),
-    footer:
-      '<gebruiker> is een pre-Windows-naam (jmus of sbf_jmus), een UPN, een e-mailadres of een naam. De Engelse opdrachten (list, find, signin, signout, env, history) werken ook.',
+    commands: HELP_COMMANDS.map(([english, , usage, description]) => helpLine(usage, description, english, 'in het Engels')),
+    footer: '<gebruiker> is een pre-Windows-naam ({example} of {prefixed}), een UPN, een e-mailadres of een naam.',
+    footerNoPrefix: '<gebruiker> is een pre-Windows-naam ({example}), een UPN, een e-mailadres of een naam.',
   },
   chat: {
     signedOut: 'U bent afgemeld.',
@@ -408,7 +449,11 @@ const NL: Texts = {
   },
   history: {
     title: 'Recente activiteit in {environment}',
+    titlePage: 'Recente activiteit in {environment}, pagina {page}',
     empty: 'Nog niets vastgelegd.',
+    more: 'Ouder: typ {command}',
+    command: 'geschiedenis',
+    noticeSent: 'melding naar het eigen adres van de medewerker',
     by: 'door {admin}',
     to: 'naar {recipient}',
     unknown: 'onbekend',

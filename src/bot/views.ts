@@ -7,7 +7,8 @@ import { issueConfirmations } from '../auth/confirmations.js';
 import type { AdminSession } from '../auth/session-store.js';
 import type { Tenant } from '../config/config.js';
 import type { Person } from '../directory/directory.js';
-import { listEmployees, recentActionsBy, type EmployeePage, type RecentAction } from '../employees/browse.js';
+import type { RefusalMark } from '../directory/protection.js';
+import { listEmployees, recentActionsBy, refusalMarks, type EmployeePage, type RecentAction } from '../employees/browse.js';
 import { fill, type Language } from '../i18n/translations.js';
 import { maskMailAddress } from '../mail/address.js';
 import type { CheckResult } from '../reset/reconcile.js';
@@ -20,22 +21,52 @@ import * as cards from './cards.js';
 import { errorCard, tenantsForCaller, type BotDeps, type Card } from './context.js';
 import { TEXTS } from './texts.js';
 
-export function pickerFor(deps: BotDeps, caller: Caller, session: AdminSession): Card {
+/** Help, its example in the pre-Windows form of the admin's environment (or the first their Teams tenant reaches). */
+export async function helpFor(deps: BotDeps, caller: Caller, notice?: string): Promise<Card> {
+  const reachable = tenantsForCaller(deps, caller);
+  const session = await deps.sessions.get(caller.teamsTenantId, caller.aadObjectId).catch(() => null);
+  const tenant = reachable.find((t) => t.key === session?.activeTenantKey) ?? reachable[0];
+  return cards.helpCard(caller.language, { ...(notice ? { notice } : {}), ...(tenant?.samPrefix ? { samPrefix: tenant.samPrefix } : {}) });
+}
+
+/**
+ * `env` and `env <name>` without a match: with one environment, which one they work in (no picker of
+ * one); a name that is unknown or not theirs says so (the same words for both), then the choice.
+ */
+export function environmentCard(deps: BotDeps, caller: Caller, session: AdminSession, typed?: string): Card {
+  const t = TEXTS[caller.language].environmentPicker;
+  const mine = tenantsForCaller(deps, caller).filter((x) => session.tenantKeys.includes(x.key));
+  const notYours = typed ? fill(t.notYours, { typed: typed.slice(0, 100) }) : undefined;
+  const only = mine.length === 1 ? mine[0] : undefined;
+  if (only) {
+    const text = fill(t.onlyOne, { environment: only.name });
+    return cards.messageCard(caller.language, { kind: notYours ? 'warning' : 'info', text: notYours ? `${notYours} ${text}` : text });
+  }
+  return pickerFor(deps, caller, session, notYours);
+}
+
+export function pickerFor(deps: BotDeps, caller: Caller, session: AdminSession, notice?: string): Card {
   const tenants = tenantsForCaller(deps, caller).filter((t) => session.tenantKeys.includes(t.key));
   return cards.environmentPickerCard(caller.language, {
     tenants: tenants.map((t) => ({ key: t.key, name: t.name })),
     ...(session.activeTenantKey ? { activeKey: session.activeTenantKey } : {}),
+    ...(notice ? { notice } : {}),
   });
 }
 
 export async function listCard(deps: BotDeps, caller: Caller, a: ActingAdmin, page: EmployeePage, search?: string, note?: string): Promise<Card> {
-  const guids = page.people.map((p) => p.guid);
-  const [nonces, recent] = await Promise.all([issueConfirmations(deps.nonces, caller, a, guids, 'reset'), recentActionsBy(deps.core.audit, a, guids)]);
+  const [refusals, recent] = await Promise.all([refusalMarks(deps.core.directory, a, page.people), recentActionsBy(deps.core.audit, a, page.people.map((p) => p.guid))]);
+  // Confirmations only for the rows that get buttons.
+  const open = page.people.filter((p) => !refusals.has(p.guid));
+  const nonces = await issueConfirmations(deps.nonces, caller, a, open.map((p) => p.guid), 'reset');
+  const nonceOf = new Map(open.map((p, i) => [p.guid, nonces[i] as string]));
   return cards.employeeListCard(caller.language, {
     environmentName: a.tenant.name,
-    people: page.people.map((person, i) => {
+    people: page.people.map((person) => {
       const mark = markOf(caller, recent.get(person.guid));
-      return { person, nonce: nonces[i] as string, ...(mark ? { mark } : {}) };
+      const refusal = refusals.get(person.guid);
+      const nonce = nonceOf.get(person.guid);
+      return { person, ...(nonce ? { nonce } : {}), ...(mark ? { mark } : {}), ...(refusal ? { refusal: refusalText(caller, refusal) } : {}) };
     }),
     origin: page.origin,
     ...(search ? { search } : {}),
@@ -44,7 +75,14 @@ export async function listCard(deps: BotDeps, caller: Caller, a: ActingAdmin, pa
     pageNumber: page.pageNumber,
     mailMode: a.tenant.mailMode,
     ...(note ? { note } : {}),
+    timeZone: caller.timeZone,
   });
+}
+
+/** The one-line reason, in plain words. */
+function refusalText(caller: Caller, mark: RefusalMark): string {
+  const t = TEXTS[caller.language].common.refusal;
+  return mark === 'own' ? t.own : mark === 'protected' ? t.protected : t.neverExpires;
 }
 
 /** "reset by you at 10:42", "password mailed by you at 10:42 to jo…@…", "unlocked by you at 10:42". */
@@ -64,14 +102,18 @@ export async function listAgain(deps: BotDeps, caller: Caller, a: ActingAdmin, o
 
 /** The employee card with the account's status; a locked-out account gets Unlock (its own confirmation). */
 export async function employeeCard(deps: BotDeps, caller: Caller, a: ActingAdmin, person: Person, notice?: string): Promise<Card> {
-  const [nonce] = await issueConfirmations(deps.nonces, caller, a, [person.guid], 'reset');
-  const [unlockNonce] = person.status.lockedOut ? await issueConfirmations(deps.nonces, caller, a, [person.guid], 'unlock') : [];
+  const refusal = (await refusalMarks(deps.core.directory, a, [person])).get(person.guid);
+  // Unlock changes no password: "never expires" is no reason not to offer it.
+  const unlockable = person.status.lockedOut && (refusal === undefined || refusal === 'never-expires');
+  const [nonce] = refusal ? [] : await issueConfirmations(deps.nonces, caller, a, [person.guid], 'reset');
+  const [unlockNonce] = unlockable ? await issueConfirmations(deps.nonces, caller, a, [person.guid], 'unlock') : [];
   return cards.employeeCard(caller.language, {
     environmentName: a.tenant.name,
     person,
-    nonce: nonce as string,
+    ...(nonce ? { nonce } : {}),
     ...(unlockNonce ? { unlockNonce } : {}),
     ...(notice ? { notice } : {}),
+    ...(refusal ? { refusal: refusalText(caller, refusal) } : {}),
     timeZone: caller.timeZone,
     mailMode: a.tenant.mailMode,
   });
@@ -107,6 +149,7 @@ export async function mailFormCard(deps: BotDeps, caller: Caller, a: ActingAdmin
     ...(input.origin ? { origin: input.origin } : {}),
     nonce: nonce as string,
     ...(input.error ? { error: input.error } : {}),
+    mailMode: a.tenant.mailMode,
   });
 }
 

@@ -225,6 +225,12 @@ export interface DirectoryConnection extends PortalDirectory {
    * returned it on this connection. DIRECTORY_OUTCOME_UNKNOWN when no answer came.
    */
   unlockAccount(tenant: Tenant, person: Person): Promise<void>;
+  /**
+   * Of these accounts (objectGUIDs), those that are members, nesting included, of an environment's
+   * admin group, a protected group or a privileged group (those with adminCount=1, read once): one
+   * search, for marking a page. The refusal itself is always decided by `assertResettable`.
+   */
+  inProtectedGroups(tenant: Tenant, guids: readonly string[]): Promise<ReadonlySet<string>>;
 }
 
 export interface Directory extends DirectoryConnection {

@@ -289,6 +289,8 @@ interface Shared {
   readonly log: Logger | undefined;
   namingContext?: string;
   forestRootSid?: string;
+  /** DNs of the privileged groups (adminCount=1), read once for marking pages. */
+  privilegedGroupDns?: readonly string[];
   /** objectSid of configured groups, by DN (read once; the SID of a group never changes). */
   readonly groupSids: Map<string, string | null>;
 }
@@ -749,6 +751,29 @@ class LdapConnection implements DirectoryConnection {
     }
   }
 
+  async inProtectedGroups(tenant: Tenant, guids: readonly string[]): Promise<ReadonlySet<string>> {
+    const values = guids.map(parseGuid).filter((g): g is Buffer => g !== undefined);
+    if (values.length === 0) return new Set();
+    if (!this.shared.privilegedGroupDns) {
+      // AdminSDHolder's groups carry adminCount=1: Domain/Enterprise/Schema Admins, Administrators, the operators…
+      const groups = await this.search(await this.namingContext(), {
+        scope: 'sub',
+        filter: new AndFilter({ filters: [eq('objectClass', 'group'), eq('adminCount', '1')] }),
+        attributes: ['1.1'],
+      });
+      this.shared.privilegedGroupDns = groups.map((g) => g.dn);
+    }
+    const groupDns = [...this.shared.tenants.map((t) => t.adminGroupDn), ...this.shared.protectedGroupDns, ...tenant.protectedGroupDns, ...this.shared.privilegedGroupDns];
+    const found = await this.search(tenant.baseDn, {
+      scope: 'sub',
+      filter: new AndFilter({
+        filters: [new OrFilter({ filters: values.map((v) => eq('objectGUID', v)) }), new OrFilter({ filters: groupDns.map(memberOfChain) })],
+      }),
+      attributes: ['objectGUID'],
+    });
+    return new Set(found.map((e) => firstBuffer(e, 'objectGUID')).filter((g): g is Buffer => g !== undefined).map(guidToString));
+  }
+
   /** Problems with the directory's side of the tenants file, naming the setting. */
   async checkSetup(): Promise<string[]> {
     const problems: string[] = [];
@@ -925,6 +950,10 @@ export class LdapDirectory implements Directory {
 
   unlockAccount(tenant: Tenant, person: Person): Promise<void> {
     return this.bound((c) => c.unlockAccount(tenant, person));
+  }
+
+  inProtectedGroups(tenant: Tenant, guids: readonly string[]): Promise<ReadonlySet<string>> {
+    return this.bound((c) => c.inProtectedGroups(tenant, guids));
   }
 
   passwordVersion(guid: string): Promise<PasswordVersion | null> {

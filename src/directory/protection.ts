@@ -4,7 +4,7 @@
  * while the LDAP side only gathers the facts (src/directory/ldap-directory.ts).
  */
 import { AppError } from '../errors/catalog.js';
-import type { AccountAction } from './directory.js';
+import type { AccountAction, Person } from './directory.js';
 import { dnEquals, isDnWithin } from './dn.js';
 import { KRBTGT_RID, PRIVILEGED_BUILTIN_SIDS, PRIVILEGED_DOMAIN_RIDS, PRIVILEGED_FOREST_RIDS } from './sid.js';
 
@@ -63,5 +63,22 @@ export function refusalFor(target: TargetFacts, context: ProtectionContext, purp
   if (target.inProtectedGroup) return new AppError('TARGET_PROTECTED', { detail: 'protected group' });
   // With DONT_EXPIRE_PASSWD, pwdLastSet=0 does not force the change: the password would not be single-use.
   if (target.passwordNeverExpires && purpose === 'reset') return new AppError('TARGET_PASSWORD_NEVER_EXPIRES');
+  return null;
+}
+
+/** Why a list or card marks an account as one the bot will refuse (the server decides anew on each action). */
+export type RefusalMark = 'own' | 'protected' | 'never-expires';
+
+/**
+ * The mark for an account as listed: the admin's own account, a protected one (adminCount, a
+ * privileged primary group, or `inProtectedGroup` from one search per page), or "password never
+ * expires". Null for an account a reset would be tried on.
+ */
+export function refusalMark(person: Person, adminGuid: string, inProtectedGroup: boolean): RefusalMark | null {
+  if (person.guid.toLowerCase() === adminGuid.toLowerCase()) return 'own';
+  const rid = person.facts.primaryGroupId;
+  const privilegedRids: readonly number[] = [...Object.values(PRIVILEGED_DOMAIN_RIDS), ...Object.values(PRIVILEGED_FOREST_RIDS)];
+  if (inProtectedGroup || person.facts.adminCount || (rid !== null && privilegedRids.includes(rid)) || person.sam.toLowerCase() === 'krbtgt') return 'protected';
+  if (person.status.passwordNeverExpires) return 'never-expires';
   return null;
 }

@@ -5,8 +5,10 @@
  * memory (src/employees/people-index.ts), at most a few seconds old; one employee is read now.
  */
 import { asAdmin, type ActingAdmin } from '../auth/acting-admin.js';
-import type { AuditEntry, AuditLog } from '../audit/audit-log.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import { historyLines, type HistoryLine } from './history.js';
 import type { Directory, PageCursor, Person } from '../directory/directory.js';
+import { refusalMark, type RefusalMark } from '../directory/protection.js';
 import { AppError } from '../errors/catalog.js';
 import type { PeopleIndex } from './people-index.js';
 import type { PeopleList } from './people-list.js';
@@ -146,12 +148,50 @@ export async function recentActionsBy(audit: AuditLog, acting: ActingAdmin, guid
   return found;
 }
 
-/** The environment's recent audit entries, for one employee when `user` names exactly one. */
-export async function recentHistory(deps: Browsing & { audit: AuditLog }, acting: ActingAdmin, user?: string): Promise<AuditEntry[]> {
-  const targetSam = await fromList(deps, acting, (list) => {
+/**
+ * Which of these people the bot will refuse, and why, for marking them (no buttons, a reason): one
+ * search for group memberships per page, the rest from what the list already holds.
+ */
+export async function refusalMarks(directory: Directory, acting: ActingAdmin, people: readonly Person[]): Promise<Map<string, RefusalMark>> {
+  const marks = new Map<string, RefusalMark>();
+  if (people.length === 0) return marks;
+  const inGroups = await directory.inProtectedGroups(acting.tenant, people.map((p) => p.guid));
+  for (const person of people) {
+    const mark = refusalMark(person, acting.session.admin.guid, inGroups.has(person.guid));
+    if (mark) marks.set(person.guid, mark);
+  }
+  return marks;
+}
+
+/** Lines of history per page. */
+export const HISTORY_PAGE_SIZE = 15;
+
+export interface HistoryPage {
+  readonly lines: readonly HistoryLine[];
+  readonly page: number;
+  /** Older lines may follow. */
+  readonly more: boolean;
+}
+
+/**
+ * The environment's history, one line per action, newest first; for one employee when `user` names
+ * one (their refused card presses, which name them by objectGUID only, included).
+ */
+export async function recentHistory(deps: Browsing & { audit: AuditLog }, acting: ActingAdmin, user?: string, page = 1): Promise<HistoryPage> {
+  const one = await fromList(deps, acting, (list) => {
     if (!user) return undefined;
     const people = list.resolve(user, acting.tenant.samPrefix);
-    return people.length === 1 ? people[0]?.sam : user;
+    return people.length === 1 ? people[0] : undefined;
   });
-  return deps.audit.recent({ environment: acting.tenant.key, ...(targetSam ? { targetSam } : {}), limit: 15 });
+  const wantedLines = page * HISTORY_PAGE_SIZE + 1;
+  // An action is up to four entries (intent, reset, mail, notice); an employee's are among the environment's.
+  const limit = Math.min(5000, wantedLines * (user ? 20 : 4));
+  const entries = one
+    ? (await deps.audit.recent({ environment: acting.tenant.key, limit })).filter(
+        (e) => e.target?.guid === one.guid || e.target?.sam?.toLowerCase() === one.sam.toLowerCase(),
+      )
+    : await deps.audit.recent({ environment: acting.tenant.key, ...(user ? { targetSam: user } : {}), limit });
+  const lines = historyLines(entries);
+  const named = lines.map((line) => (line.target === null && one && line.targetGuid === one.guid ? { ...line, target: one.sam } : line));
+  return { lines: named.slice((page - 1) * HISTORY_PAGE_SIZE, page * HISTORY_PAGE_SIZE), page, more: named.length > page * HISTORY_PAGE_SIZE };
 }

@@ -208,6 +208,9 @@ export const ERROR_CATALOG = {
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
 
+/** Codes whose detail is directory jargon ("adminCount", "privileged group"): for the log and the audit, not the admin. */
+const DETAIL_FOR_LOG_ONLY: ReadonlySet<ErrorCode> = new Set(['TARGET_PROTECTED']);
+
 /**
  * The product's error. `detail` is a safe, user-visible addition (AD's policy reason, the name of
  * a setting); it must never hold a password. The library error goes in `cause`, for the log only.
@@ -226,7 +229,7 @@ export class AppError extends Error {
   /** The sentence an admin reads, in their language. */
   userMessage(language: Language): string {
     const text = ERROR_CATALOG[this.code][language];
-    return this.detail ? `${text} (${this.detail})` : text;
+    return this.detail && !DETAIL_FOR_LOG_ONLY.has(this.code) ? `${text} (${this.detail})` : text;
   }
 }
 

@@ -46,7 +46,7 @@ const NL: MailTexts = {
     reset: 'Uw wachtwoord voor {environment} (account {account}) is opnieuw ingesteld door uw helpdesk.',
     passwordIs: 'Uw tijdelijke wachtwoord is:',
     onlyOnce: 'Dit wachtwoord werkt maar één keer: bij de eerste aanmelding kiest u zelf een nieuw wachtwoord.',
-    signInNow: 'Meld u daarom direct aan op de Password Change Portal en kies uw eigen wachtwoord:',
+    signInNow: 'Meld u daarom direct aan op het Wachtwoord-wijzigingsportal en kies uw eigen wachtwoord:',
     keepSafe: 'Bewaar uw nieuwe wachtwoord veilig. Heeft u dit niet aangevraagd? Neem dan contact op met uw helpdesk.',
   },
   link: {

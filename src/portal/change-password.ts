@@ -100,6 +100,8 @@ async function servedPerson(login: string, tenants: readonly Tenant[], directory
     }
     const pending = await deps.pendingResets.get(person.guid);
     if (pending === null || pending.tenantKey !== tenant.key) return { refused: 'no reset by this bot pending', tenant, person };
+    // A link pending (link mode) set no temporary password: the link is the way in, not this form.
+    if (pending.link !== undefined) return { refused: 'a link is pending, not a temporary password', tenant, person };
     if (!person.status.mustChange) return { refused: 'the temporary password was already changed', tenant, person };
     return { tenant, person };
   }

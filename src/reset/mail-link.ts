@@ -17,7 +17,7 @@ import type { Language } from '../i18n/translations.js';
 import { parseMailAddress } from '../mail/address.js';
 import { renderLinkMail } from '../mail/templates.js';
 import type { LinkTokenStore } from '../state/portal.js';
-import { auditEntryFor, authorizeTarget, passwordVersionBefore, type Admin, type ResetDeps, type TargetRef } from './reset-password.js';
+import { auditEntryFor, authorizeTarget, passwordVersionBefore, recordFollowUp, type Admin, type ResetDeps, type TargetRef } from './reset-password.js';
 
 export interface LinkMailDeps extends ResetDeps {
   readonly linkTokens: LinkTokenStore;
@@ -46,7 +46,7 @@ export async function mailLink(admin: Admin, tenant: Tenant, target: TargetRef, 
   const action = { admin, tenant, correlationId: randomUUID() };
   const recipient = parseMailAddress(address);
   const mail = { recipient, language };
-  const { person, token, expiresAt } = await deps.directory.withConnection(async (directory) => {
+  const { person, token, expiresAt, keyVersion } = await deps.directory.withConnection(async (directory) => {
     const found = await authorizeTarget(action, target, 'link-mail', directory, deps, mail);
     try {
       await deps.mailer.verify();
@@ -69,7 +69,7 @@ export async function mailLink(admin: Admin, tenant: Tenant, target: TargetRef, 
       },
       ttlMinutes,
     );
-    return { person: found, token: issued, expiresAt: new Date(Date.now() + ttlMinutes * 60_000) };
+    return { person: found, token: issued, expiresAt: new Date(Date.now() + ttlMinutes * 60_000), keyVersion: version.keyVersion };
   });
 
   const message = renderLinkMail({
@@ -97,6 +97,7 @@ export async function mailLink(admin: Admin, tenant: Tenant, target: TargetRef, 
     .record(auditEntryFor(action, { action: 'link-mail', outcome: 'success', mail: { ...mail, messageId: sent.messageId, smtpResponse: sent.response.slice(0, 200) } }))
     .catch(() => deps.log.error({ code: 'AUDIT_WRITE_FAILED', correlationId: action.correlationId }, 'link mail not audited'));
   deps.log.info({ code: 'LINK_MAILED', correlationId: action.correlationId, messageId: sent.messageId }, 'single-use link mailed');
+  await recordFollowUp(action, person, deps, { keyVersion, expiresAt });
   return { status: 'link-mailed', person, recipient, messageId: sent.messageId, expiresAt };
 }
 

@@ -294,12 +294,20 @@ async function setInDirectory(
   );
   deps.log.info({ code: shown ? 'RESET_DONE' : 'RESET_DONE_UNSEEN', correlationId: action.correlationId, environment: action.tenant.key, target: person.dn }, 'temporary password set');
   // The follow-up of the temporary password is recorded the same way.
-  const followed = followTemporaryPassword(action, person, deps);
+  const followed = recordFollowUp(action, person, deps);
   return { shown, audited: Promise.all([audited, followed]).then(() => undefined) };
 }
 
-/** From now on the follow-up job watches this temporary password (a failure there loses no password: logged). */
-async function followTemporaryPassword(action: Action, person: Person, deps: ResetDeps): Promise<void> {
+/**
+ * From now on the follow-up job (follow-up.ts) watches this temporary password, or with `link` the
+ * link mailed instead, to tell the admin what became of it. A failure here loses nothing: logged.
+ */
+export async function recordFollowUp(
+  action: { readonly admin: Admin; readonly tenant: Tenant; readonly correlationId: string },
+  person: Person,
+  deps: Pick<ResetDeps, 'pendingResets' | 'log'>,
+  link?: { readonly keyVersion: number; readonly expiresAt: Date },
+): Promise<void> {
   const { teamsId, teamsTenantId, identity } = action.admin;
   if (!teamsId || !teamsTenantId) return;
   await deps.pendingResets
@@ -309,9 +317,10 @@ async function followTemporaryPassword(action: Action, person: Person, deps: Res
       accountName: (person.displayName || person.sam).slice(0, 512),
       admin: { teamsTenantId, aadObjectId: teamsId, dn: identity.dn, sam: identity.sam },
       resetAt: new Date().toISOString(),
+      ...(link ? { link: { keyVersion: link.keyVersion, expiresAt: link.expiresAt.toISOString() } } : {}),
     })
     .catch((error: unknown) => {
-      deps.log.error({ code: 'FOLLOW_UP_NOT_RECORDED', correlationId: action.correlationId, cause: String(error) }, 'reset done; its follow-up was not recorded');
+      deps.log.error({ code: 'FOLLOW_UP_NOT_RECORDED', correlationId: action.correlationId, cause: String(error) }, 'done; its follow-up was not recorded');
     });
 }
 

@@ -16,6 +16,7 @@ import type { PageCursor, Person } from '../../src/directory/directory.js';
 import { fill, type Language } from '../../src/i18n/translations.js';
 import { buttonData, CARD_VERBS, parseCardAction, type CardVerb } from '../../src/bot/card-actions.js';
 import * as cards from '../../src/bot/cards.js';
+import { historyLines } from '../../src/employees/history.js';
 import type { AdaptiveCardAttachment } from '../../src/bot/cards.js';
 import { TEXTS } from '../../src/bot/texts.js';
 
@@ -283,8 +284,8 @@ function allCards(lang: Language): Record<string, AdaptiveCardAttachment> {
     messageInfo: cards.messageCard(lang, { text: 'You are signed out.', kind: 'info' }),
     messageWarning: cards.messageCard(lang, { text: 'Careful.', kind: 'warning' }),
     help: cards.helpCard(lang),
-    history: cards.historyCard(lang, { environmentName: 'Hosting', entries: AUDIT }),
-    historyEmpty: cards.historyCard(lang, { environmentName: 'Hosting', entries: [] }),
+    history: cards.historyCard(lang, { environmentName: 'Hosting', lines: historyLines(AUDIT), more: true, user: 'jmus' }),
+    historyEmpty: cards.historyCard(lang, { environmentName: 'Hosting', lines: [] }),
   };
 }
 
@@ -378,11 +379,15 @@ describe('the employee list', () => {
     });
     const shown = texts(card.content);
     expect(shown).toContain('Joman Mus');
-    expect(shown).toContain('Displayname · Domainname · UPN · Pre-windows');
-    expect(shown).toContain('Domainname: Hosting · UPN: joman.mus@mijnsynergy.nl · Pre-windows: sbf_jmus');
-    expect(shown).toContain('UPN: — · Pre-windows: sbf_kzonder');
+    // In English the columns read plainly; in Dutch they stay as the seed's portal showed them.
+    expect(shown).toContain('Display name · Domain name · UPN · Pre-Windows name');
+    expect(shown).toContain('Domain name: Hosting · UPN: joman.mus@mijnsynergy.nl · Pre-Windows name: sbf_jmus');
+    expect(shown).toContain('UPN: — · Pre-Windows name: sbf_kzonder');
+    const dutch = texts(cards.employeeListCard('nl', { environmentName: 'Hosting', people: [{ person: JMUS, nonce: NONCE }], pageNumber: 1 }).content);
+    expect(dutch).toContain('Displayname · Domainname · UPN · Pre-windows');
+    expect(dutch).toContain('Domainname: Hosting · UPN: joman.mus@mijnsynergy.nl · Pre-windows: sbf_jmus');
     const hint = nodesOfType(card.content, 'TextRun').find((r) => String(r['text']).includes('locked out'));
-    expect(hint).toMatchObject({ size: 'Small', text: '  (disabled, locked out, must change password)' });
+    expect(hint).toMatchObject({ size: 'Small', text: '  (disabled, locked out, waiting for the employee to choose a password)' });
 
     const clicks = clickAll(card);
     expect(clicks.filter((c) => c.verb === 'reset').map((c) => c.data)).toEqual([
@@ -445,7 +450,7 @@ describe('the employee list', () => {
       expectValidCard(card);
       expect(cards.cardBytes(card)).toBeLessThanOrEqual(cards.LIST_CARD_BUDGET_BYTES);
       expect(nodesOfType(card.content, 'Container')).toHaveLength(20);
-      expect(texts(card.content).match(/Domainname: Hosting/g)).toHaveLength(20);
+      expect(texts(card.content).match(/Domain ?name: Hosting/g)).toHaveLength(20);
       clickAll(card);
     }
   });
@@ -465,7 +470,7 @@ describe('the employee list', () => {
       pageNumber: 2,
     });
     expectValidCard(card);
-    expect(texts(card.content)).not.toContain('Domainname:');
+    expect(texts(card.content)).not.toMatch(/Domain ?name:/);
     clickAll(card);
   });
 
@@ -607,20 +612,22 @@ describe('the other cards', () => {
     }
   });
 
-  it('history: time, admin, action, target, outcome and a masked recipient', () => {
-    const card = cards.historyCard('en', { environmentName: 'Hosting', entries: AUDIT });
+  it('history: time, admin, action, target, outcome and the full recipient (its own environment reads it)', () => {
+    const card = cards.historyCard('en', { environmentName: 'Hosting', lines: historyLines(AUDIT) });
     const shown = texts(card.content);
     expect(shown).toContain('5 Mar, 14:05');
     expect(shown).toContain(' · Mail password · sbf_jmus');
-    expect(shown).toContain('by admin@mijnsynergy.nl · to jo…@mijnsynergy.nl');
-    expect(shown).not.toContain('joman.mus@mijnsynergy.nl');
+    expect(shown).toContain('by admin@mijnsynergy.nl · to joman.mus@mijnsynergy.nl (NL)');
+    expect(shown).not.toContain('Older');
     expect(shown).toContain(' · Reset · sbf_dadmin');
     expect(shown).toContain('refused');
     expect(shown).toContain('That account is protected');
     expect(shown).toContain('by unknown');
     expect(nodesOfType(card.content, 'Container')).toHaveLength(3);
-    const many = Array.from({ length: 40 }, () => AUDIT[0] as AuditEntry);
-    const full = cards.historyCard('nl', { environmentName: 'Hosting', entries: many });
+    const many = Array.from({ length: 40 }, (_, i) => ({ ...(AUDIT[0] as AuditEntry), id: `3b0c6d2e-6f4a-4e7b-9a51-0c1d2e3f4a${String(i).padStart(2, '0')}` }));
+    const full = cards.historyCard('nl', { environmentName: 'Hosting', lines: historyLines(many), page: 2, more: true, user: 'jmus' });
+    expect(texts(full.content)).toContain('Recente activiteit in Hosting, pagina 2');
+    expect(texts(full.content)).toContain('Ouder: typ geschiedenis jmus 3');
     expectValidCard(full);
     expect(nodesOfType(full.content, 'Container')).toHaveLength(cards.MAX_HISTORY_ENTRIES);
   });
@@ -648,7 +655,7 @@ describe('strings from the directory or the admin', () => {
     envPicker: cards.environmentPickerCard('en', { tenants: [{ key: 'evil', name: text }] }),
     history: cards.historyCard('en', {
       environmentName: text,
-      entries: [{ ...(AUDIT[0] as AuditEntry), admin: { dn: null, upn: text }, target: { dn: null, sam: text, guid: null } }],
+      lines: historyLines([{ ...(AUDIT[0] as AuditEntry), admin: { dn: null, upn: text }, target: { dn: null, sam: text, guid: null } }]),
     }),
   });
 

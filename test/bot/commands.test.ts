@@ -28,8 +28,10 @@ describe('commands typed in the chat', () => {
     ['afmelden', { name: 'signout' }],
     ['env', { name: 'env' }],
     ['omgeving Acme', { name: 'env', environment: 'Acme' }],
-    ['history', { name: 'history' }],
-    ['geschiedenis jmus', { name: 'history', user: 'jmus' }],
+    ['history', { name: 'history', page: 1 }],
+    ['geschiedenis jmus', { name: 'history', user: 'jmus', page: 1 }],
+    ['history 2', { name: 'history', page: 2 }],
+    ['history Joman Mus 3', { name: 'history', user: 'Joman Mus', page: 3 }],
     ['reset', { name: 'incomplete', command: 'reset' }],
     ['hello there', { name: 'unknown', word: 'hello', text: 'hello there' }],
   ])('reads %j', (text, command) => {

@@ -81,10 +81,16 @@ describe('a whole conversation', () => {
     // The seed's table: four columns and both buttons per employee.
     const list = only(await admin.say('list'));
     const shown = textOf(list);
-    for (const column of ['Displayname', 'Domainname', 'UPN', 'Pre-windows']) expect(shown).toContain(column);
+    for (const column of ['Display name', 'Domain name', 'UPN', 'Pre-Windows name']) expect(shown).toContain(column);
     for (const value of ['Joman Mus', 'Hosting', 'joman.mus@mijnsynergy.nl', 'sbf_jmus', 'Info SBF']) expect(shown).toContain(value);
-    expect(buttonsOf(list).filter((x) => x.title === 'Reset').length).toBe(20);
-    expect(buttonsOf(list).filter((x) => x.title === 'Mail password').length).toBe(20);
+    // 20 rows; those the bot will refuse (the admin's own, protected, never-expires) have a reason instead of buttons.
+    const rows = (list['body'] as { type: string }[]).filter((x) => x.type === 'Container');
+    expect(rows).toHaveLength(20);
+    const refused = rows.filter((r) => buttonsOf(r).length === 0);
+    expect(refused.length).toBeGreaterThan(0);
+    for (const row of refused) expect(textOf(row)).toMatch(/Your own account|A protected account|never expires/);
+    expect(buttonsOf(list).filter((x) => x.title === 'Reset').length).toBe(20 - refused.length);
+    expect(buttonsOf(list).filter((x) => x.title === 'Mail password').length).toBe(20 - refused.length);
     expect(button(list, /Next/).verb).toBe('list');
     expect(JSON.stringify(list).length).toBeLessThan(28 * 1024);
 
@@ -94,7 +100,7 @@ describe('a whole conversation', () => {
     expect(textOf(form)).toContain('Reset password and mail');
     expect(textOf(form)).toContain('This process is irreversible');
     expect(textOf(form)).toContain(HOSTING.jmus.mail);
-    const send = button(form, /^Reset$/);
+    const send = button(form, /^Reset and mail$/);
     const outcome = await admin.execute('mail.send', { ...send.data, address: HOSTING.jmus.mail, language: 'en' }, listId);
     // Pressed in the list, the list stays: that row says what was done.
     expect(textOf(cardOf(outcome))).toContain('Employees of Hosting');
@@ -206,7 +212,7 @@ describe('card data is untrusted', () => {
     expect(texts.filter((t) => t.includes('This button has already been used'))).toHaveLength(2);
 
     const form = only(await admin.say('mail info'));
-    const send = button(form, /^Reset$/);
+    const send = button(form, /^Reset and mail$/);
     const data = { ...send.data, address: 'info@mijnsynergy.nl', language: 'nl' };
     const mailsBefore = b.h.smtp.messages.length;
     const results = await Promise.all([admin.execute('mail.send', data), admin.execute('mail.send', data)]);
@@ -223,7 +229,7 @@ describe('card data is untrusted', () => {
     const admin = b.user({ teamsTenantId: HOSTING_TEAMS_TENANT });
     await signedIn(admin, HOSTING.admin.upn);
     const form = only(await admin.say('mail jmus'));
-    const again = cardOf(await admin.execute('mail.send', { ...button(form, /^Reset$/).data, address: 'not an address', language: 'en' }));
+    const again = cardOf(await admin.execute('mail.send', { ...button(form, /^Reset and mail$/).data, address: 'not an address', language: 'en' }));
     expect(textOf(again)).toContain('That e-mail address is not valid');
     expect(textOf(again)).toContain('This process is irreversible');
     expect(await bindResult(HOSTING.jmus.upn, SEED_PASSWORD)).toBe('ok');
@@ -236,7 +242,7 @@ describe('when the mail fails after the reset', () => {
     await signedIn(admin, HOSTING.admin.upn);
     const form = only(await admin.say('mail jmus'));
     b.h.smtp.refuseWith(554, 'Transaction failed');
-    const outcome = cardOf(await admin.execute('mail.send', { ...button(form, /^Reset$/).data, address: HOSTING.jmus.mail, language: 'en' }));
+    const outcome = cardOf(await admin.execute('mail.send', { ...button(form, /^Reset and mail$/).data, address: HOSTING.jmus.mail, language: 'en' }));
     expect(textOf(outcome)).toContain('WAS reset');
     expect(textOf(outcome)).toContain('could not be sent');
     const reveal = button(outcome, /Show password/);
@@ -286,7 +292,7 @@ describe('a slow mail server', () => {
       const admin = slow.user({ teamsTenantId: HOSTING_TEAMS_TENANT });
       await signedIn(admin, HOSTING.admin.upn);
       const [formCall] = await admin.say('mail info');
-      const send = button(cardOf(formCall!), /^Reset$/);
+      const send = button(cardOf(formCall!), /^Reset and mail$/);
       const answer = await admin.execute('mail.send', { ...send.data, address: 'info@mijnsynergy.nl', language: 'en' }, formCall!.id);
       expect(textOf(cardOf(answer))).toContain('Resetting and mailing for Info SBF');
       const update = await slow.connector.waitFor((c) => c.method === 'PUT' && c.activityId === formCall!.id);

@@ -56,6 +56,12 @@ describe('an admin of several environments', () => {
     expect(acmeList).not.toContain('Joman Mus');
 
     expect(textOf(cardOf((await admin.say('env hosting'))[0]!))).toContain('You are now working in Hosting');
+    // A name that is not theirs (Fabrikam exists, but not for them) or not at all reads the same, with the choice.
+    for (const name of ['Fabrikam', 'Nowhere']) {
+      const refused = cardOf((await admin.say(`env ${name}`))[0]!);
+      expect(textOf(refused)).toContain(`You manage no environment called “${name}”.`);
+      expect(buttonsOf(refused).filter((x) => x.verb === 'env.choose')).toHaveLength(2);
+    }
     expect(textOf(cardOf((await admin.say('find mus'))[0]!))).toContain('Joman Mus');
   });
 

@@ -39,7 +39,8 @@ async function signedIn(locale = 'en-US'): Promise<TeamsUser> {
 }
 
 async function listed(user: TeamsUser, text = 'list'): Promise<{ card: CardJson; id: string }> {
-  const calls = await user.say(text);
+  // Replies only: a proactive message (the follow-up of an earlier reset) may arrive meanwhile.
+  const calls = (await user.say(text)).filter((c) => c.activityId !== undefined);
   expect(calls).toHaveLength(1);
   return { card: cardOf(calls[0]!), id: calls[0]!.id };
 }
@@ -83,7 +84,7 @@ describe('the list stays', () => {
     expect(textOf(first.list)).toContain('Employees of Hosting');
     expect(rowText(first.list, 'Joman Mus')).toMatch(/reset by you at \d{2}:\d{2}/);
     expect(rowText(first.list, 'Info SBF')).not.toMatch(/by you/);
-    expect(buttonsOf(first.list).filter((x) => x.title === 'Reset')).toHaveLength(20);
+    expect(buttonsOf(first.list).filter((x) => x.title === 'Reset')).toHaveLength(buttonsOf(card).filter((x) => x.title === 'Reset').length);
 
     // Another row's Reset on the card as it now stands works.
     const second = await resetFromList(admin, first.list, id, guids.info);
@@ -122,11 +123,11 @@ describe('the list stays', () => {
     expect(textOf(form)).toContain('Reset password and mail');
     const back = cardOf(await admin.execute('mail.cancel', button(form, /^Cancel$/).data, id));
     expect(textOf(back)).toContain('Employees of Hosting');
-    expect(buttonsOf(back).filter((x) => x.title === 'Reset')).toHaveLength(20);
+    expect(buttonsOf(back).filter((x) => x.title === 'Reset')).toHaveLength(buttonsOf(card).filter((x) => x.title === 'Reset').length);
     expect(await bindResult(HOSTING.jmus.upn, SEED_PASSWORD)).toBe('ok');
 
     const again = cardOf(await admin.execute('mail.form', rowButton(back, /Mail password/, guids.jmus).data, id));
-    const outcome = cardOf(await admin.execute('mail.send', { ...button(again, /^Reset$/).data, address: HOSTING.jmus.mail, language: 'en' }, id));
+    const outcome = cardOf(await admin.execute('mail.send', { ...button(again, /^Reset and mail$/).data, address: HOSTING.jmus.mail, language: 'en' }, id));
     expect(textOf(outcome)).toContain('Employees of Hosting');
     expect(rowText(outcome, 'Joman Mus')).toMatch(/password mailed by you at \d{2}:\d{2} to jo…@mijnsynergy\.nl/);
     const mail = await b.h.smtp.waitForMessage((m) => JSON.stringify(m.to).includes(HOSTING.jmus.mail!));

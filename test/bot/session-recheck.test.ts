@@ -92,7 +92,7 @@ describe('the admin is re-checked on every action', () => {
     const form = await say(admin, 'mail jmus');
     const mails = b.h.smtp.messages.length;
     undo = await expireAccount(HOSTING.admin2.dn);
-    const send = button(form, /^Reset$/);
+    const send = button(form, /^Reset and mail$/);
     const outcome = cardOf(await admin.execute('mail.send', { ...send.data, address: HOSTING.jmus.mail, language: 'en' }));
     expect(textOf(outcome)).toContain(ENDED);
     expect(b.h.smtp.messages).toHaveLength(mails);

@@ -137,7 +137,7 @@ describe('the playground in Chromium', () => {
     await form.getByLabel(/^Address/).fill(HOSTING.jmus.mail!);
     await form.getByRole('radio', { name: 'EN' }).check();
     await shoot(form, '04-mail-form');
-    await form.getByRole('button', { name: 'Reset', exact: true }).click();
+    await form.getByRole('button', { name: 'Reset and mail', exact: true }).click();
 
     const outcome = card('Password mailed');
     await outcome.waitFor();

@@ -11,7 +11,7 @@ const base = {
 };
 
 describe.each<[Language, RegExp, RegExp]>([
-  ['nl', /werkt maar één keer/, /Password Change Portal/],
+  ['nl', /werkt maar één keer/, /het Wachtwoord-wijzigingsportal/],
   ['en', /works only once/, /Password Change Portal/],
 ])('renderPasswordMail (%s)', (language, onlyOnce, portal) => {
   const mail = renderPasswordMail({ ...base, language });

@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { employeeCard, linkOutcomeCard } from '../../src/bot/cards.js';
+import { employeeCard, linkOutcomeCard, mailFormCard } from '../../src/bot/cards.js';
 import { linkMailDeps, mailLink } from '../../src/reset/mail-link.js';
 import { resetPassword, type Admin } from '../../src/reset/reset-password.js';
 import type { Tenant } from '../../src/config/config.js';
@@ -141,6 +141,10 @@ describe('the admin\'s cards in link mode', () => {
     expect(text(employeeCard('en', { environmentName: 'Acme', person, nonce: 'n'.repeat(22), mailMode: 'link' }))).toContain('"Send link"');
     expect(text(employeeCard('nl', { environmentName: 'Acme', person, nonce: 'n'.repeat(22), mailMode: 'link' }))).toContain('"Link sturen"');
     expect(text(employeeCard('en', { environmentName: 'Acme', person, nonce: 'n'.repeat(22), mailMode: 'password' }))).toContain('"Mail password"');
+    const form = text(mailFormCard('en', { environmentName: 'Acme', person, address: ACME.jdoe.mail as string, language: 'en', nonce: 'n'.repeat(22), mailMode: 'link' }));
+    expect(form).toContain('Send a link to choose a password');
+    expect(form).toContain('Nothing changes until the employee uses the link');
+    expect(form).not.toContain('irreversible');
     const outcome = text(linkOutcomeCard('en', { person, maskedRecipient: 'j***@acme.test', at: new Date('2026-11-27T10:00:00Z'), expiresAt: new Date('2026-11-28T10:00:00Z') }));
     expect(outcome).toContain('Link mailed');
     expect(outcome).toContain('no password was set, shown or mailed');

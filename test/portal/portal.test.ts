@@ -27,7 +27,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  for (const person of [HOSTING.jmus, HOSTING.avries, HOSTING.board, HOSTING.info, ACME.jdoe]) await restoreSeedPassword(person.dn);
+  for (const person of [HOSTING.jmus, HOSTING.avries, HOSTING.board, HOSTING.info, HOSTING.nomail, ACME.jdoe]) await restoreSeedPassword(person.dn);
 });
 
 afterAll(async () => {
@@ -191,6 +191,17 @@ describe('no oracle', () => {
     await asDomainAdmin((c) => c.modify(HOSTING.board.dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'pwdLastSet', values: ['0'] }) })));
     // Info must change its password too, but after a reset made elsewhere (not by this bot): nothing pending here.
     await asDomainAdmin((c) => c.modify(HOSTING.info.dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'pwdLastSet', values: ['0'] }) })));
+    // Kees must change too, and what is pending for him is a link (link mode), not a temporary password.
+    await asDomainAdmin((c) => c.modify(HOSTING.nomail.dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'pwdLastSet', values: ['0'] }) })));
+    const kees = await p.bot.core.directory.findPersonByLogin(p.bot.core.config.tenants[0] as Tenant, HOSTING.nomail.sam);
+    await p.h.state.pendingResets.put({
+      accountGuid: kees?.guid as string,
+      tenantKey: 'hosting',
+      accountName: 'Kees Zondermail',
+      admin: { teamsTenantId: HOSTING_TEAMS_TENANT, aadObjectId: 'aad-hosting-admin', dn: hostingAdmin.identity.dn, sam: hostingAdmin.identity.sam },
+      resetAt: new Date().toISOString(),
+      link: { keyVersion: 1, expiresAt: new Date(Date.now() + 3_600_000).toISOString() },
+    });
     const board = await p.bot.core.directory.findPersonByLogin(p.bot.core.config.tenants[0] as Tenant, HOSTING.board.sam);
     await pending(hostingAdmin, 'hosting', board?.guid as string, 'Directie Lid');
     const accounts = [
@@ -198,6 +209,7 @@ describe('no oracle', () => {
       { who: 'Administrator', dn: DOMAIN_ADMIN.dn, login: 'CORP\\Administrator', right: DOMAIN_ADMIN.password },
       { who: 'Acme employee', dn: ACME.jdoe.dn, login: ACME.jdoe.upn, right: acmeReset.password },
       { who: 'no pending reset', dn: HOSTING.info.dn, login: HOSTING.info.upn, right: SEED_PASSWORD },
+      { who: 'a link pending', dn: HOSTING.nomail.dn, login: HOSTING.nomail.upn, right: SEED_PASSWORD },
     ];
     await withLockoutThreshold(5, async () => {
       const before = await Promise.all(accounts.map(async (a) => ({ bad: await badPwdCount(a.dn), version: await keyVersion(a.dn) })));

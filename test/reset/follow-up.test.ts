@@ -5,6 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { followUpResets, type FollowUpDeps, type FollowUpEvent } from '../../src/reset/follow-up.js';
+import { linkMailDeps, mailLink } from '../../src/reset/mail-link.js';
 import { resetPassword, type Admin } from '../../src/reset/reset-password.js';
 import type { PendingReset, PendingResetStore } from '../../src/state/chat.js';
 import { Attribute, Change } from 'ldapts';
@@ -17,7 +18,7 @@ let admin: Admin;
 const told: FollowUpEvent[] = [];
 
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({ PUBLIC_URL: 'http://127.0.0.1:3978' });
   admin = { ...(await adminOf(h, HOSTING.admin)), teamsId: 'admin-user', teamsTenantId: 'hosting-tenant' };
 });
 
@@ -120,6 +121,17 @@ describe('the follow-up job', () => {
     expect(await followUpResets(job(h.state.pendingResets, 0))).toMatchObject({ chosen: 1 });
     expect(told.map((e) => [e.kind, e.reset.accountName])).toEqual([['link-expired', 'Joman Mus'], ['chosen', 'Anna de Vries']]);
     expect(await h.state.pendingResets.list()).toEqual([]);
+  });
+
+  it('records a mailed link (link mode) with the key version read at issue and its expiry, for the admin who sent it', async () => {
+    const { person, expiresAt } = await mailLink(admin, h.hosting, { reference: 'sbf_bjansen' }, 'bert.jansen@mijnsynergy.nl', 'en', linkMailDeps(h.core));
+    const pending = await h.state.pendingResets.get(person.guid);
+    expect(pending).toMatchObject({
+      accountName: 'Bert Jansen',
+      admin: { teamsTenantId: 'hosting-tenant', aadObjectId: 'admin-user' },
+      link: { keyVersion: await keyVersion(person.guid), expiresAt: expiresAt.toISOString() },
+    });
+    expect(await followUpResets(job(h.state.pendingResets, 0))).toMatchObject({ waiting: 1 });
   });
 
   it('forgets an account of another environment, or of one no longer configured, without touching it', async () => {

@@ -88,6 +88,7 @@ export function createCore(config: Config, log: Logger, state: StateStore): Core
       clearInterval(reconcileTimer);
       people.close();
       mailer.close();
+      directory.close();
     },
   };
 }

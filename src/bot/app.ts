@@ -2,7 +2,11 @@
  * teams-ai wiring: routes Teams activities to the handlers and turns their cards into replies,
  * invoke responses and card updates. This file is the only one that knows the Teams SDK.
  */
-import { Application, TeamsAdapter, TurnState } from '@microsoft/teams-ai';
+// teams-ai's own modules, not its index: the index also loads its AI half (OpenAI client,
+// tokenizers, embeddings, planners), which this bot never uses: about 0.3 s of CPU and 20 MB at start.
+import { Application } from '@microsoft/teams-ai/lib/Application.js';
+import { TeamsAdapter } from '@microsoft/teams-ai/lib/TeamsAdapter.js';
+import { TurnState } from '@microsoft/teams-ai/lib/TurnState.js';
 import { ActivityTypes, type ConversationReference, type TaskModuleTaskInfo, TurnContext } from 'botbuilder';
 import type { Config } from '../config/config.js';
 import { AppError } from '../errors/catalog.js';
@@ -10,6 +14,7 @@ import type { Logger } from '../log/logger.js';
 import { callerOf, languageOf, type Caller } from './caller.js';
 import { parseCardAction } from './card-actions.js';
 import * as cards from './cards.js';
+import { RECEIVED_AT } from './in-time.js';
 import { TEXTS } from './texts.js';
 import { helpFor } from './views.js';
 import { assertCallerAllowed, handleExecute, handleMessage, handleTaskFetch, type BotDeps, type Card } from './handlers.js';
@@ -35,6 +40,12 @@ export function createAdapter(config: Config, log: Logger): TeamsAdapter {
     }
   };
   return adapter;
+}
+
+/** When the request arrived (src/bot/server.ts stamps it): Teams' time budget starts there. */
+function receivedAt(context: TurnContext): number {
+  const at: unknown = context.turnState.get(RECEIVED_AT);
+  return typeof at === 'number' ? at : Date.now();
 }
 
 function taskInfo(response: ReturnType<typeof cards.passwordDialog>): TaskModuleTaskInfo {
@@ -130,7 +141,7 @@ export function createBotApplication(
       deps.log.warn({ code: 'CARD_NOT_VALID', teamsUser: caller.aadObjectId }, 'card data refused');
       return cards.messageCard(caller.language, { kind: 'error', text: new AppError('CARD_NOT_VALID').userMessage(caller.language) }).content;
     }
-    const card = await handleExecute(deps, caller, action, updateLater(context), postLater(context));
+    const card = await handleExecute(deps, caller, action, updateLater(context), postLater(context), receivedAt(context));
     return card.content;
   });
 
@@ -143,11 +154,8 @@ export function createBotApplication(
       const card = cards.messageCard(caller.language, { kind: 'error', text: new AppError('CARD_NOT_VALID').userMessage(caller.language) });
       return { title: TEXTS[caller.language].chat.dialogTitle, card };
     }
-    const replaceChatCard = async (card: Card) => {
-      const cardId = context.activity.replyToId;
-      if (cardId) await context.updateActivity({ id: cardId, type: ActivityTypes.Message, attachments: [card] });
-    };
-    return taskInfo(await handleTaskFetch(deps, caller, action, replaceChatCard));
+    // The chat card is updated after the dialog was answered: outside this turn, which is over by then.
+    return taskInfo(await handleTaskFetch(deps, caller, action, updateLater(context), receivedAt(context)));
   });
 
   // The dialog's only button closes it: nothing to do, and nothing echoed back.

@@ -15,7 +15,7 @@ import { fill, type Language } from '../i18n/translations.js';
 import { parseMailAddress } from '../mail/address.js';
 import { checkReset } from '../reset/reconcile.js';
 import { linkMailDeps, mailLink } from '../reset/mail-link.js';
-import { mailPassword, resetPassword } from '../reset/reset-password.js';
+import { mailPassword, resetPassword, ResetOutcomeUnknownError, ResetWatch } from '../reset/reset-password.js';
 import { unlockAccount } from '../reset/unlock.js';
 import { PENDING_COMMAND_MAX_LENGTH } from '../state/chat.js';
 import type { Caller } from './caller.js';
@@ -23,7 +23,7 @@ import type { CardAction, ListOrigin } from './card-actions.js';
 import * as cards from './cards.js';
 import { parseCommand, stripMentions } from './commands.js';
 import { errorCard, tenantsForCaller, type BotDeps, type Card, type TaskResponse } from './context.js';
-import { answerInTime } from './in-time.js';
+import { answerInTime, withinDeadline } from './in-time.js';
 import { TEXTS } from './texts.js';
 import { employeeCard, environmentChosenCard, failureCard, listCard, mailFormCard, mailOutcome, environmentCard, helpFor, listAgain, listPageCard, notFoundCard, pickerFor, resetCheckCard, unknownInDialog, unlockedCard } from './views.js';
 
@@ -197,6 +197,7 @@ export async function handleExecute(
   action: CardAction,
   later: (card: Card) => Promise<void>,
   post: (card: Card) => Promise<void>,
+  receivedAt = Date.now(),
 ): Promise<Card> {
   const directory = deps.core.directory;
   return guarded(deps, caller, async () => {
@@ -236,7 +237,7 @@ export async function handleExecute(
         return action.data.intent === 'mail' ? mailFormCard(deps, caller, a, person) : employeeCard(deps, caller, a, person);
       }
       case 'mail.send':
-        return sendMail(deps, caller, action.data, later);
+        return sendMail(deps, caller, action.data, later, receivedAt);
       case 'unlock': {
         const a = await acting(deps, caller);
         await useConfirmation({ nonces: deps.nonces, audit: deps.core.audit }, caller, a, action.data.nonce, action.data.guid, 'unlock');
@@ -252,7 +253,13 @@ export async function handleExecute(
   }, inChat);
 }
 
-async function sendMail(deps: BotDeps, caller: Caller, data: { guid: string; nonce: string; address: string; language: Language | ''; list?: ListOrigin | undefined }, later: (card: Card) => Promise<void>): Promise<Card> {
+async function sendMail(
+  deps: BotDeps,
+  caller: Caller,
+  data: { guid: string; nonce: string; address: string; language: Language | ''; list?: ListOrigin | undefined },
+  later: (card: Card) => Promise<void>,
+  receivedAt: number,
+): Promise<Card> {
   const a = await acting(deps, caller);
   const person = await employeeByGuid(deps.core.directory, a, data.guid);
   const language = data.language === '' ? null : data.language;
@@ -278,16 +285,26 @@ async function sendMail(deps: BotDeps, caller: Caller, data: { guid: string; non
     (error: unknown) => failureCard(deps, caller, error),
   );
   const working = () => cards.messageCard(caller.language, { kind: 'info', text: fill(TEXTS[caller.language].chat.working, { name: person.displayName }) });
-  return answerInTime(run, deps.answerWithinMs, working, later, deps.log);
+  return answerInTime(run, receivedAt + deps.answerWithinMs, working, later, deps.log);
 }
 
 // ---------------------------------------------------------------- dialogs (task/fetch)
 
 /**
  * Reset (and Show password) open a Teams dialog: the password is shown there and nowhere else.
- * `replaceChatCard` then turns the clicked chat card into "reset by you at HH:MM".
+ * The dialog is answered as soon as the directory has changed; `replaceChatCard` then turns the
+ * clicked chat card into "reset by you at HH:MM" without delaying it. Teams waits only a few
+ * seconds, counted from `receivedAt`: a reset still running then stops before it changes anything,
+ * or, once its change was sent, the dialog says the outcome is being checked (Check again on the
+ * chat card), and a password set later is audited as applied, never shown.
  */
-export async function handleTaskFetch(deps: BotDeps, caller: Caller, action: CardAction, replaceChatCard: (card: Card) => Promise<void>): Promise<TaskResponse> {
+export async function handleTaskFetch(
+  deps: BotDeps,
+  caller: Caller,
+  action: CardAction,
+  replaceChatCard: (card: Card) => Promise<void>,
+  receivedAt = Date.now(),
+): Promise<TaskResponse> {
   const inDialog = (card: Card) => ({ task: { type: 'continue', value: { title: TEXTS[caller.language].chat.dialogTitle, card } } }) as TaskResponse;
   return guarded(
     deps,
@@ -299,18 +316,33 @@ export async function handleTaskFetch(deps: BotDeps, caller: Caller, action: Car
       const reveal = action.verb === 'reveal';
       // A Show password button has a purpose of its own: a list's Reset button cannot pass for one.
       await useConfirmation({ nonces: deps.nonces, audit: deps.core.audit }, caller, a, action.data.nonce, action.data.guid, reveal ? 'reveal' : 'reset');
+      const watch = new ResetWatch();
+      const work = resetPassword(a.admin, a.tenant, { guid: action.data.guid }, deps.core, { watch, ...(reveal ? { replacesFailedMail: true } : {}) });
+      const outcome = await withinDeadline(work, receivedAt + deps.answerWithinMs);
       let done;
+      if (outcome === 'late') {
+        const reached = watch.giveUp();
+        // Whatever the reset does from now on is audited by it; nobody waits for it here.
+        work.catch((error: unknown) => {
+          if (!(error instanceof AppError)) deps.log.error({ code: 'INTERNAL', cause: String(error) }, 'a reset the dialog gave up on failed');
+        });
+        if (reached.phase === 'before') throw new AppError('DIRECTORY_TOO_SLOW');
+        if (reached.phase === 'changing') {
+          return inDialog(unknownInDialog(deps, caller, new ResetOutcomeUnknownError(reached.person, reached.correlationId, undefined), replaceChatCard));
+        }
+      }
       try {
-        done = await resetPassword(a.admin, a.tenant, { guid: action.data.guid }, deps.core, reveal ? { replacesFailedMail: true } : {});
+        done = await work;
       } catch (error) {
-        return inDialog(await unknownInDialog(deps, caller, error, replaceChatCard));
+        return inDialog(unknownInDialog(deps, caller, error, replaceChatCard));
       }
       const { person, password } = done;
       if (!reveal) {
-        // From a list, the list stays (that row marked); from an employee's card, "reset by you at 10:42".
+        // From a list, the list stays (that row marked, from the audit: once the outcome is written);
+        // from an employee's card, "reset by you at 10:42". Neither delays the dialog.
         const list = action.verb === 'reset' ? action.data.list : undefined;
-        const done = list ? listAgain(deps, caller, a, list) : Promise.resolve(cards.resetDoneCard(caller.language, { person, at: new Date(), timeZone: caller.timeZone }));
-        await done.then(replaceChatCard).catch((error: unknown) =>
+        const card = list ? done.audited.then(() => listAgain(deps, caller, a, list)) : Promise.resolve(cards.resetDoneCard(caller.language, { person, at: new Date(), timeZone: caller.timeZone }));
+        void card.then(replaceChatCard).catch((error: unknown) =>
           deps.log.warn({ code: 'CARD_UPDATE_FAILED', cause: String(error) }, 'reset done; the chat card was not updated'),
         );
       }

@@ -3,7 +3,7 @@
  * kept in the state store (any instance can send them, also after a restart). The reference is
  * saved on each turn of an admitted caller, and written only when it changed.
  */
-import type { TeamsAdapter } from '@microsoft/teams-ai';
+import type { TeamsAdapter } from '@microsoft/teams-ai/lib/TeamsAdapter.js';
 import { ActivityTypes, TurnContext, type ConversationReference } from 'botbuilder';
 import type { Config } from '../config/config.js';
 import { fill, type Language } from '../i18n/translations.js';

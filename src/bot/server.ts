@@ -18,11 +18,14 @@
 import type { AddressInfo } from 'node:net';
 import restify from 'restify';
 import type { Activity, InvokeResponse, TurnContext } from 'botbuilder';
-import type { Application, TeamsAdapter, TurnState } from '@microsoft/teams-ai';
+import type { Application } from '@microsoft/teams-ai/lib/Application.js';
+import type { TeamsAdapter } from '@microsoft/teams-ai/lib/TeamsAdapter.js';
+import type { TurnState } from '@microsoft/teams-ai/lib/TurnState.js';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
 import { isLoopback } from '../util/loopback.js';
 import { failedFields, inboundActivitySchema, readJsonBody, screenAuthorization, TimeoutError, withTimeout } from './inbound.js';
+import { RECEIVED_AT } from './in-time.js';
 
 export const MESSAGES_PATH = '/api/messages';
 
@@ -142,6 +145,7 @@ export async function startServer(parts: ServerParts, port = parts.config.bot.po
   };
 
   server.post(MESSAGES_PATH, async (req, res) => {
+    const receivedAt = Date.now();
     const body = await readJsonBody(req);
     if (!body.ok) {
       const status = body.reason === 'too-large' ? 413 : body.reason === 'not-json' ? 400 : 415;
@@ -192,6 +196,7 @@ export async function startServer(parts: ServerParts, port = parts.config.bot.po
     let invokeResponse: InvokeResponse | undefined;
     try {
       invokeResponse = await internals.processActivity(authenticated, activity, async (context) => {
+        context.turnState.set(RECEIVED_AT, receivedAt);
         await app.run(context);
       });
     } catch (error) {

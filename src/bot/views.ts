@@ -197,11 +197,12 @@ export function failureCard(deps: BotDeps, caller: Caller, error: unknown): Card
 
 /**
  * A reset from a dialog whose outcome is unknown: the chat card becomes the one with Check again
- * (a dialog closes, the chat stays), and the dialog says so. Any other error is thrown on.
+ * (a dialog closes, the chat stays; the update does not delay the dialog), and the dialog says so.
+ * Any other error is thrown on.
  */
-export async function unknownInDialog(deps: BotDeps, caller: Caller, error: unknown, replaceChatCard: (card: Card) => Promise<void>): Promise<Card> {
+export function unknownInDialog(deps: BotDeps, caller: Caller, error: unknown, replaceChatCard: (card: Card) => Promise<void>): Card {
   if (!(error instanceof ResetOutcomeUnknownError)) throw error;
-  await replaceChatCard(outcomeUnknownCard(caller, error)).catch((cause: unknown) =>
+  void replaceChatCard(outcomeUnknownCard(caller, error)).catch((cause: unknown) =>
     deps.log.warn({ code: 'CARD_UPDATE_FAILED', correlationId: error.correlationId, cause: String(cause) }, 'outcome unknown; the chat card was not updated'),
   );
   const t = TEXTS[caller.language].resetStatus;

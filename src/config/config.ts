@@ -48,6 +48,7 @@ const envSchema = z
     LDAP_BIND_DN: dnSetting,
     LDAP_BIND_PASSWORD: z.string().min(1, { message: 'must not be empty' }),
     LDAP_TIMEOUT_MS: z.coerce.number().int().min(500).max(120_000).default(10_000),
+    LDAP_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(8),
     SMTP_URL: urlWithProtocols(['smtp:', 'smtps:']),
     SMTP_CA_FILE: z.string().min(1).optional(),
     SMTP_ALLOW_PLAINTEXT: booleanSetting.default('false'),
@@ -197,6 +198,7 @@ export interface Config {
     readonly bindDn: string;
     readonly bindPassword: string;
     readonly timeoutMs: number;
+    readonly poolSize: number;
   };
   readonly smtp: {
     readonly url: string;
@@ -313,6 +315,7 @@ export function loadConfig(
       bindDn: settings.LDAP_BIND_DN,
       bindPassword: settings.LDAP_BIND_PASSWORD,
       timeoutMs: settings.LDAP_TIMEOUT_MS,
+      poolSize: settings.LDAP_POOL_SIZE,
     },
     smtp: {
       url: settings.SMTP_URL,

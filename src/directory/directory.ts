@@ -2,8 +2,9 @@
  * The directory as the rest of the product sees it. Only src/directory knows LDAP; the use cases
  * and the bot talk to these interfaces.
  *
- * A `DirectoryConnection` is one bound service-account connection: an action opens one with
- * `Directory.withConnection` and does its re-checks, lookups and the modify on it. The same
+ * A `DirectoryConnection` is one bound service-account connection: an action borrows one with
+ * `Directory.withConnection` (from a small pool of bound connections, src/directory/ldap-pool.ts)
+ * and does its re-checks, lookups and the modify on it. The same
  * methods on `Directory` itself each open a connection of their own (for one-off calls).
  */
 import type { Tenant } from '../config/config.js';
@@ -247,4 +248,6 @@ export interface Directory extends DirectoryConnection {
   checkSetup(): Promise<string[]>;
   /** Binds as the service account and reads the root DSE: for health checks. */
   ping(): Promise<void>;
+  /** Closes the connections kept for the next actions. */
+  close(): void;
 }

@@ -6,7 +6,7 @@
  * parsed is skipped (and logged), never trusted.
  */
 import { readFileSync } from 'node:fs';
-import type { ConnectionOptions } from 'node:tls';
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import {
   AndFilter,
   Attribute,
@@ -17,6 +17,7 @@ import {
   type Filter,
   GreaterThanEqualsFilter,
   OrFilter,
+  ResultCodeError,
   type SearchOptions,
   ServerSideSortingRequestControl,
   SubstringFilter,
@@ -26,6 +27,7 @@ import type { Config, Tenant } from '../config/config.js';
 import { AppError } from '../errors/catalog.js';
 import type { Logger } from '../log/logger.js';
 import { DnSyntaxError, isDnWithin, parseDn } from './dn.js';
+import { ConnectionPool, PoolTimeoutError } from './ldap-pool.js';
 import { MAX_MATCHES, type AccountAction, type AdminAccountState, type AdminIdentity, type ChangeMark, type Directory, type DirectoryConnection, type ListedPerson, type PasswordPolicy, type PasswordVersion, type PeopleRead, type Person } from './directory.js';
 import { toDirectoryError, toModifyError, toPasswordChangeError, toSignInError } from './ldap-errors.js';
 import { refusalFor } from './protection.js';
@@ -111,9 +113,20 @@ export interface LdapDirectoryOptions {
   readonly bindDn: string;
   readonly bindPassword: string;
   readonly timeoutMs: number;
+  /** Bound service connections kept open between actions (LDAP_POOL_SIZE). */
+  readonly poolSize: number;
   /** Entries per page of a paged search (default 100; AD allows up to its MaxPageSize, 1000 by default). */
   readonly readPageSize?: number;
 }
+
+/** How long an action may wait for a free pooled connection (at least LDAP_TIMEOUT_MS). */
+const POOL_WAIT_MS = 30_000;
+/** An idle pooled connection older than this answers a question before it is lent. */
+const CHECK_AFTER_IDLE_MS = 30_000;
+/** Below the idle timeouts of AD (MaxConnIdleTime, 900 s) and Samba (ldap idle timeout, 900 s). */
+const MAX_IDLE_MS = 5 * 60_000;
+/** The "Who am I?" extended operation (RFC 4532). */
+const WHO_AM_I = '1.3.6.1.4.1.4203.1.11.3';
 
 export function ldapDirectoryOptions(config: Config): LdapDirectoryOptions {
   return {
@@ -123,6 +136,7 @@ export function ldapDirectoryOptions(config: Config): LdapDirectoryOptions {
     bindDn: config.ldap.bindDn,
     bindPassword: config.ldap.bindPassword,
     timeoutMs: config.ldap.timeoutMs,
+    poolSize: config.ldap.poolSize,
   };
 }
 
@@ -283,20 +297,41 @@ interface Shared {
 
 /** One bound service-account connection; everything an action does goes through one of these. */
 class LdapConnection implements DirectoryConnection {
+  /** An operation failed or went unanswered: the connection must not serve another action. */
+  failed = false;
+
   constructor(
     private readonly client: Client,
     private readonly shared: Shared,
   ) {}
+
+  /**
+   * ldapts re-opens a closed connection by itself, unbound (and, after StartTLS, unencrypted):
+   * nothing is sent on a connection that is no longer the bound one this action was lent.
+   */
+  private assertBound(): void {
+    if (!this.client.isBound) {
+      this.failed = true;
+      throw new AppError('DIRECTORY_UNREACHABLE', { detail: 'the directory connection was lost' });
+    }
+  }
+
+  /** An answer with a result code leaves the connection as it was; anything else (a timeout, a lost socket) does not. */
+  private noteFailure(error: unknown): void {
+    if (!(error instanceof ResultCodeError)) this.failed = true;
+  }
 
   private async search(base: string, options: SearchOptions, sortBy?: { attribute: string; reverse: boolean }): Promise<Entry[]> {
     // Critical: a server that cannot sort must refuse, not answer in another order.
     const controls = sortBy
       ? [new ServerSideSortingRequestControl({ critical: true, value: { attributeType: sortBy.attribute, reverseOrder: sortBy.reverse } })]
       : undefined;
+    this.assertBound();
     try {
       const result = await this.client.search(base, { explicitBufferAttributes: BINARY_ATTRIBUTES, ...options }, controls);
       return result.searchEntries;
     } catch (error) {
+      this.noteFailure(error);
       throw toDirectoryError(error);
     }
   }
@@ -613,9 +648,11 @@ class LdapConnection implements DirectoryConnection {
     }
     // One modify: the password and the forced change land together or not at all. Without an
     // answer, nobody knows which: DIRECTORY_OUTCOME_UNKNOWN, never a failure.
+    this.assertBound();
     try {
       await this.client.modify(current.dn, changes);
     } catch (error) {
+      this.noteFailure(error);
       throw toModifyError(error);
     }
   }
@@ -643,7 +680,9 @@ class LdapConnection implements DirectoryConnection {
 
   private passwordChanges(person: Person, tenant: Tenant, changes: Change[]): Promise<void> {
     if (!isDnWithin(person.dn, tenant.baseDn)) throw new AppError('TARGET_OUTSIDE_ENVIRONMENT');
+    this.assertBound();
     return this.client.modify(person.dn, changes).catch((error: unknown) => {
+      this.noteFailure(error);
       throw toPasswordChangeError(error);
     });
   }
@@ -768,9 +807,21 @@ class LdapConnection implements DirectoryConnection {
 
 export class LdapDirectory implements Directory {
   private readonly shared: Shared;
+  private readonly pool: ConnectionPool;
+  /** The last TLS session the directory gave us: a new connection resumes it instead of a full handshake. */
+  private tlsSession: Buffer | undefined;
 
   constructor(options: LdapDirectoryOptions, tenants: readonly Tenant[], extra: { protectedGroupDns?: readonly string[]; log?: Logger } = {}) {
     this.shared = { options, tenants, protectedGroupDns: extra.protectedGroupDns ?? [], log: extra.log, groupSids: new Map() };
+    this.pool = new ConnectionPool({
+      size: options.poolSize,
+      // A burst of actions waits its turn rather than failing; Teams' own deadline bounds the wait.
+      waitMs: Math.max(options.timeoutMs, POOL_WAIT_MS),
+      checkAfterIdleMs: CHECK_AFTER_IDLE_MS,
+      maxIdleMs: MAX_IDLE_MS,
+      open: () => this.openBound(),
+      check: (client) => this.checkServiceBind(client),
+    });
   }
 
   private tlsOptions(): ConnectionOptions {
@@ -778,6 +829,21 @@ export class LdapDirectory implements Directory {
     const { ca } = this.shared.options;
     return { minVersion: 'TLSv1.2', rejectUnauthorized: true, ...(ca ? { ca: [ca] } : {}) };
   }
+
+  /**
+   * tls.connect with the last session offered for resumption (the certificate was verified when
+   * that session was made; a server that does not resume simply makes a new one, verified again).
+   */
+  private readonly secureConnection = ((...args: Parameters<typeof tlsConnect>) => {
+    const last = args.length - 1;
+    const options = args[last];
+    if (this.tlsSession && typeof options === 'object' && options !== null) args[last] = { ...options, session: this.tlsSession };
+    const socket: TLSSocket = (tlsConnect as (...a: unknown[]) => TLSSocket)(...args);
+    socket.on('session', (session: Buffer) => {
+      this.tlsSession = session;
+    });
+    return socket;
+  }) as typeof tlsConnect;
 
   /** An encrypted, unbound connection; StartTLS completes before anything else is sent. */
   private async connect(): Promise<Client> {
@@ -788,6 +854,7 @@ export class LdapDirectory implements Directory {
       connectTimeout: timeoutMs,
       // For ldap:// the TLS options go to startTLS() only: given here, ldapts would speak TLS at once on 389.
       ...(startTls ? {} : { tlsOptions: this.tlsOptions() }),
+      createSecureConnection: this.secureConnection,
       strictDN: true,
     });
     try {
@@ -799,21 +866,54 @@ export class LdapDirectory implements Directory {
     }
   }
 
+  /** A new connection bound as the service account: the only kind the pool holds. */
+  private async openBound(): Promise<Client> {
+    const client = await this.connect();
+    try {
+      await client.bind(this.shared.options.bindDn, this.shared.options.bindPassword);
+      return client;
+    } catch (error) {
+      await client.unbind().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** An idle connection still answers, as the service account (RFC 4532 "Who am I?"). */
+  private async checkServiceBind(client: Client): Promise<void> {
+    const { value } = await client.exop(WHO_AM_I);
+    const [, name] = /^dn:(.*)$/i.exec(value ?? '') ?? [];
+    if (name !== undefined && name.toLowerCase() !== this.shared.options.bindDn.toLowerCase()) throw new Error('bound as another account');
+  }
+
   async withConnection<T>(work: (connection: DirectoryConnection) => Promise<T>): Promise<T> {
     return this.bound((connection) => work(connection));
   }
 
   private async bound<T>(work: (connection: LdapConnection) => Promise<T>): Promise<T> {
-    let client: Client | undefined;
+    let client: Client;
     try {
-      client = await this.connect();
-      await client.bind(this.shared.options.bindDn, this.shared.options.bindPassword);
-      return await work(new LdapConnection(client, this.shared));
+      client = await this.pool.borrow();
     } catch (error) {
+      throw error instanceof PoolTimeoutError ? new AppError('DIRECTORY_UNREACHABLE', { cause: error }) : toDirectoryError(error);
+    }
+    const connection = new LdapConnection(client, this.shared);
+    let answered = false;
+    try {
+      const result = await work(connection);
+      answered = true;
+      return result;
+    } catch (error) {
+      // A refusal decided here (an AppError without a failed operation) leaves the connection fine.
+      answered = error instanceof AppError;
       throw toDirectoryError(error);
     } finally {
-      await client?.unbind().catch(() => undefined);
+      this.pool.giveBack(client, answered && !connection.failed);
     }
+  }
+
+  /** Closes the idle connections; the ones lent are closed when given back. */
+  close(): void {
+    this.pool.close();
   }
 
   readPeople(tenant: Tenant): Promise<PeopleRead> {

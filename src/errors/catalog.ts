@@ -17,6 +17,10 @@ export const ERROR_CATALOG = {
     en: 'The directory cannot be reached right now. Try again in a moment.',
     nl: 'De directory is nu niet bereikbaar. Probeer het zo opnieuw.',
   },
+  DIRECTORY_TOO_SLOW: {
+    en: 'The directory answered too slowly: nothing was changed. Try again in a moment (type reset and the name).',
+    nl: 'De directory antwoordde te traag: er is niets gewijzigd. Probeer het zo opnieuw (typ reset en de naam).',
+  },
   DIRECTORY_TLS_FAILED: {
     en: 'The secure connection to the directory failed: its certificate is not trusted.',
     nl: 'De beveiligde verbinding met de directory is mislukt: het certificaat wordt niet vertrouwd.',

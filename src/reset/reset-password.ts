@@ -53,6 +53,8 @@ export type TargetRef = { readonly guid: string } | { readonly reference: string
 export interface ResetResult {
   readonly person: Person;
   readonly password: string;
+  /** The outcome's audit entry, written without delaying the result; never rejects (a failure is logged). */
+  readonly audited: Promise<void>;
 }
 
 export type MailResult =
@@ -87,6 +89,47 @@ export class ResetOutcomeUnknownError extends AppError {
     cause: unknown,
   ) {
     super('DIRECTORY_OUTCOME_UNKNOWN', { cause });
+  }
+}
+
+/**
+ * Between a caller that cannot wait for ever (a Teams dialog must be answered within seconds) and
+ * the reset it waits for. Both sides move it synchronously, so exactly one of them decides:
+ * - the caller gives up before the change began: the reset stops there, nothing changes;
+ * - the caller gives up once the change began: it tells the admin the outcome is being checked,
+ *   and the reset, when the directory answers, records `applied` (set, never shown), not `success`;
+ * - the change finished first: the caller shows the password.
+ */
+export class ResetWatch {
+  private state: 'waiting' | 'changing' | 'done' | 'gave-up-before' | 'gave-up-changing' = 'waiting';
+  private changing: { person: Person; correlationId: string } | undefined;
+
+  /** The caller stops waiting: what the reset had reached by then. */
+  giveUp(): { phase: 'before' } | { phase: 'changing'; person: Person; correlationId: string } | { phase: 'done' } {
+    if (this.state === 'waiting') {
+      this.state = 'gave-up-before';
+      return { phase: 'before' };
+    }
+    if (this.state === 'changing' && this.changing) {
+      this.state = 'gave-up-changing';
+      return { phase: 'changing', ...this.changing };
+    }
+    return { phase: 'done' };
+  }
+
+  /** The reset is about to record its intent: false when the caller no longer waits. */
+  begin(person: Person, correlationId: string): boolean {
+    if (this.state !== 'waiting') return false;
+    this.state = 'changing';
+    this.changing = { person, correlationId };
+    return true;
+  }
+
+  /** The directory confirmed the change: true when the caller still waits to show it. */
+  finish(): boolean {
+    if (this.state !== 'changing') return false;
+    this.state = 'done';
+    return true;
   }
 }
 
@@ -207,8 +250,19 @@ function newPassword(person: Person, deps: ResetDeps): string {
   });
 }
 
-/** Sets the password in the directory; a failure there is audited and nothing else happens. */
-async function setInDirectory(action: Action, person: Person, password: string, directory: DirectoryConnection, deps: ResetDeps): Promise<void> {
+/**
+ * Sets the password in the directory; a failure there is audited and nothing else happens. The
+ * outcome entry of a change is written without waiting for it (the caller answers at once); its
+ * failure is logged, and reconciliation settles the intent from the directory.
+ */
+async function setInDirectory(
+  action: Action,
+  person: Person,
+  password: string,
+  directory: DirectoryConnection,
+  deps: ResetDeps,
+  watch?: ResetWatch,
+): Promise<{ shown: boolean; audited: Promise<void> }> {
   try {
     await directory.setTemporaryPassword(action.tenant, person, password);
   } catch (error) {
@@ -226,12 +280,22 @@ async function setInDirectory(action: Action, person: Person, password: string, 
     deps.log.warn({ code: failure.code, correlationId: action.correlationId, target: person.dn }, 'reset failed in the directory');
     throw failure;
   }
-  // The directory has changed: an audit failure now must not lose the password, so it is logged, not thrown.
-  await deps.audit.record(entry(action, { action: 'reset', outcome: 'success' })).catch((error: unknown) => {
-    deps.log.error({ code: 'AUDIT_WRITE_FAILED', correlationId: action.correlationId, cause: String(error) }, 'reset done but not audited');
-  });
-  deps.log.info({ code: 'RESET_DONE', correlationId: action.correlationId, environment: action.tenant.key, target: person.dn }, 'temporary password set');
-  await recordFollowUp(action, person, deps);
+  // The directory has changed. Nobody waits for the audit: a failure to write it must not lose the
+  // password, so it is logged, not thrown. A change the caller gave up on was never shown.
+  const shown = watch ? watch.finish() : true;
+  const outcome = shown
+    ? entry(action, { action: 'reset', outcome: 'success' })
+    : entry(action, { action: 'reset', outcome: 'applied', detail: 'set after the admin was told the outcome was being checked: never shown' });
+  const audited = deps.audit.record(outcome).then(
+    () => undefined,
+    (error: unknown) => {
+      deps.log.error({ code: 'AUDIT_WRITE_FAILED', correlationId: action.correlationId, cause: String(error) }, 'reset done but not audited');
+    },
+  );
+  deps.log.info({ code: shown ? 'RESET_DONE' : 'RESET_DONE_UNSEEN', correlationId: action.correlationId, environment: action.tenant.key, target: person.dn }, 'temporary password set');
+  // The follow-up of the temporary password is recorded the same way.
+  const followed = recordFollowUp(action, person, deps);
+  return { shown, audited: Promise.all([audited, followed]).then(() => undefined) };
 }
 
 /**
@@ -264,16 +328,30 @@ export async function recordFollowUp(
  * Resets and returns the temporary password, for the admin to pass on (shown in a dialog only).
  * `replacesFailedMail`: the reset that follows a mail that failed after its reset; the audit says so.
  */
-export async function resetPassword(admin: Admin, tenant: Tenant, target: TargetRef, deps: ResetDeps, options: { replacesFailedMail?: boolean } = {}): Promise<ResetResult> {
+export async function resetPassword(
+  admin: Admin,
+  tenant: Tenant,
+  target: TargetRef,
+  deps: ResetDeps,
+  options: { replacesFailedMail?: boolean; watch?: ResetWatch } = {},
+): Promise<ResetResult> {
   const action: Action = { admin, tenant, correlationId: randomUUID() };
+  const { watch } = options;
   return deps.directory.withConnection(async (directory) => {
     const person = await authorize(action, target, 'reset', directory, deps);
     const version = await versionBefore(action, 'reset', person, directory, deps);
+    if (watch && !watch.begin(person, action.correlationId)) {
+      const slow = new AppError('DIRECTORY_TOO_SLOW');
+      await recordRefusal(action, 'reset', slow, deps);
+      throw slow;
+    }
     const note = options.replacesFailedMail ? { detail: 'replaces a password whose mail failed (never seen by anyone)' } : {};
     await deps.audit.record(entry(action, { action: 'reset', outcome: 'intent', ...version, ...note }));
     const password = newPassword(person, deps);
-    await setInDirectory(action, person, password, directory, deps);
-    return { person, password };
+    const { shown, audited } = await setInDirectory(action, person, password, directory, deps, watch);
+    // The caller gave up meanwhile: a password nobody will see goes no further than the directory.
+    if (!shown) throw new AppError('DIRECTORY_TOO_SLOW');
+    return { person, password, audited };
   });
 }
 
@@ -304,7 +382,8 @@ export async function mailPassword(
     const version = await versionBefore(action, 'mail', found, directory, deps, mail);
     await deps.audit.record(entry(action, { action: 'mail', outcome: 'intent', mail, ...version }));
     const temporary = newPassword(found, deps);
-    await setInDirectory(action, found, temporary, directory, deps);
+    // The mail waits for the reset's outcome entry, so that the mail's entries follow it.
+    await (await setInDirectory(action, found, temporary, directory, deps)).audited;
     return { person: found, password: temporary };
   });
 

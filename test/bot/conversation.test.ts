@@ -127,6 +127,8 @@ describe('a whole conversation', () => {
     expect(await bindResult(HOSTING.jmus.upn, password)).toBe('773');
 
     // The chat card is updated in place to "reset by you at HH:MM", without the password.
+    // The chat card is updated after the dialog was answered, without delaying it.
+    await b.connector.waitFor((c) => c.method === 'PUT' && c.activityId === employeeCardId);
     const updates = b.connector.calls.slice(before);
     expect(updates.map((c) => [c.method, c.activityId])).toEqual([['PUT', employeeCardId]]);
     expect(textOf(cardOf(updates[0]!))).toMatch(/Password of Joman Mus reset by you at \d\d:\d\d/);

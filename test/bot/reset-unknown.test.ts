@@ -70,6 +70,8 @@ describe('a Reset while the DC hangs, then resumes', () => {
       dialog = dialogCardOf(await admin.taskFetch(button(employee, /^Reset$/).data, employeeCardId));
 
       // The chat card (where a dialog's buttons cannot live) now says so, with Check again.
+      // The chat card is updated after the dialog was answered, without delaying it.
+      await b.connector.waitFor((c) => c.method === 'PUT' && c.activityId === employeeCardId);
       const updates = b.connector.calls.slice(callsBefore);
       expect(updates.map((c) => [c.method, c.activityId])).toEqual([['PUT', employeeCardId]]);
       const unknownCard = cardOf(updates[0]!);

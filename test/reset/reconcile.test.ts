@@ -99,7 +99,8 @@ function dyingAfterIntent(core: Core, options: { modifySent: boolean }): ResetDe
 describe('the intent', () => {
   it('carries the password version read just before the change, and the change raises it', async () => {
     const before = await passwordStateOf(HOSTING.jmus.dn);
-    const { password } = await resetPassword(admin, h.hosting, { reference: 'jmus' }, h.core);
+    const { password, audited } = await resetPassword(admin, h.hosting, { reference: 'jmus' }, h.core);
+    await audited;
     const [latest, previous] = await h.core.audit.recent({ targetSam: 'sbf_jmus', limit: 2 });
     expect(previous).toMatchObject({ action: 'reset', outcome: 'intent', keyVersion: before.keyVersion, pwdLastSet: before.pwdLastSet });
     expect(latest).toMatchObject({ action: 'reset', outcome: 'success', correlationId: previous?.correlationId });

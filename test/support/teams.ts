@@ -143,12 +143,16 @@ export class TeamsUser {
     return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
   }
 
-  /** Sends a chat message; resolves with what the bot posted in reply. */
+  /** Sends a chat message; resolves with the messages the bot posted meanwhile. */
   async say(text: string): Promise<ConnectorCall[]> {
     const before = this.connector.calls.length;
     const result = await this.post(this.activity({ type: 'message', text }));
     if (result.status !== 200) throw new Error(`the bot answered ${result.status}`);
-    return this.connector.calls.slice(before).filter((c) => c.conversationId === this.conversationId);
+    // Replies only: not an update of an earlier card that lands meanwhile (the bot updates cards
+    // after answering), nor the "typing" teams-ai sends when a turn takes over a second.
+    return this.connector.calls
+      .slice(before)
+      .filter((c) => c.conversationId === this.conversationId && c.method === 'POST' && c.body['type'] !== 'typing');
   }
 
   /** Presses an Action.Execute button of the card posted as `cardActivityId`. */

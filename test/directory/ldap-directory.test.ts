@@ -12,6 +12,7 @@ import { createLogger } from '../../src/log/logger.js';
 import { resetPassword } from '../../src/reset/reset-password.js';
 import { caught } from '../support/errors.js';
 import { bindResult, restoreSeedPassword } from '../support/directory.js';
+import { lockOut } from '../support/accounts.js';
 import {
   ACME,
   BASE_DN,
@@ -167,6 +168,26 @@ describe('setting a password', () => {
     const error = await caught(h.core.directory.setTemporaryPassword(h.hosting, jdoe!, 'Outside-Scope-2026!'));
     expect(error.code).toBe('TARGET_OUTSIDE_ENVIRONMENT');
     expect(await bindResult(ACME.jdoe.upn, SEED_PASSWORD)).toBe('ok');
+  });
+});
+
+describe('unlocking', () => {
+  it('refuses an account outside the environment even when handed one directly: it stays locked', async () => {
+    const undo = await lockOut(ACME.jdoe.dn);
+    try {
+      const [jdoe] = await h.core.directory.resolvePeople(h.acme, 'acme_jdoe');
+      const error = await caught(h.core.directory.unlockAccount(h.hosting, jdoe!));
+      expect(error.code).toBe('TARGET_OUTSIDE_ENVIRONMENT');
+      expect(await bindResult(ACME.jdoe.dn, SEED_PASSWORD)).toBe('775');
+    } finally {
+      await undo();
+    }
+  });
+
+  it('marks a page with one search: the admin groups, protected and privileged groups, nesting included', async () => {
+    const people = await Promise.all([HOSTING.jmus, HOSTING.board, HOSTING.lateAdmin, HOSTING.staff, HOSTING.admin2].map(async (p) => (await h.core.directory.resolvePeople(h.hosting, p.sam))[0]!));
+    const marked = await h.core.directory.inProtectedGroups(h.hosting, people.map((p) => p.guid));
+    expect(people.filter((p) => marked.has(p.guid)).map((p) => p.sam).sort()).toEqual([HOSTING.admin2.sam, HOSTING.board.sam, HOSTING.lateAdmin.sam, HOSTING.staff.sam].sort());
   });
 });
 

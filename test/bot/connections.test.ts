@@ -72,7 +72,7 @@ describe('directory connections', () => {
     const form = only(await admin.say('mail jmus'));
     let outcome: CardJson | undefined;
     const mailed = await connectionsOf(async () => {
-      outcome = cardOf(await admin.execute('mail.send', { ...button(form, /^Reset$/).data, address: HOSTING.jmus.mail, language: 'en' }));
+      outcome = cardOf(await admin.execute('mail.send', { ...button(form, /^Reset and mail$/).data, address: HOSTING.jmus.mail, language: 'en' }));
     });
     expect(textOf(outcome)).toMatch(/mailed to/);
     expect(mailed).toBe(0);

@@ -61,6 +61,7 @@ const directory = new LdapDirectory(
     bindDn: args['bind-dn'],
     bindPassword: args['bind-password'],
     timeoutMs: 30_000,
+    poolSize: 8,
   },
   [tenant],
 );
@@ -113,3 +114,4 @@ process.stdout.write(
     '',
   ].join('\n'),
 );
+directory.close();

@@ -88,6 +88,22 @@ describe('directory connections', () => {
     expect(textOf(list)).toContain('Joman Mus');
   });
 
+  it('sends nothing more on a connection that lost its socket during an action: it does not run again unbound', async () => {
+    const { directory } = b.bot.core;
+    const [jmus] = await directory.resolvePeople(b.h.hosting, 'sbf_jmus');
+    const second = await directory.withConnection(async (connection) => {
+      expect(await connection.findPersonByGuid(b.h.hosting, jmus!.guid)).toMatchObject({ sam: 'sbf_jmus' });
+      proxy.cutAll();
+      await settle();
+      // ldapts would open a new connection by itself, unbound: the read must fail instead.
+      return connection.findPersonByGuid(b.h.hosting, jmus!.guid).then(
+        (found) => ({ found }),
+        (error: unknown) => ({ error }),
+      );
+    });
+    expect(second).toMatchObject({ error: { code: 'DIRECTORY_UNREACHABLE' } });
+  });
+
   it('never lends a connection that hung again: after a timeout the next action runs on a new connection', async () => {
     await admin.say('list');
     proxy.delayMs = 3 * LDAP_TIMEOUT_MS;

@@ -9,7 +9,7 @@ import { asDomainAdmin, bindResult, changeOwnPassword, restoreSeedPassword } fro
 import { HOSTING, SEED_PASSWORD } from '../support/fixtures.js';
 import { everythingUnder, HOSTING_TEAMS_TENANT } from '../support/harness.js';
 import { startBotHarness, type BotHarness } from '../support/bot-harness.js';
-import { button, cardOf, dialogCardOf, textOf, type ConnectorCall, type TeamsUser } from '../support/teams.js';
+import { button, cardOf, dialogCardOf, textOf, type ConnectorCall, type TeamsUser, isPostedCard } from '../support/teams.js';
 
 let b: BotHarness;
 const secrets: string[] = [];
@@ -51,7 +51,7 @@ async function resetFromDialog(admin: TeamsUser, sam: string): Promise<string> {
 
 /** The next message the bot posts into this admin's conversation on its own (not as a reply). */
 function toldLater(admin: TeamsUser, text: RegExp, timeoutMs: number): Promise<ConnectorCall> {
-  return b.connector.waitFor((c) => c.method === 'POST' && c.conversationId === admin.conversationId && text.test(textOf(cardOf(c))), timeoutMs);
+  return b.connector.waitFor((c) => isPostedCard(c) && c.conversationId === admin.conversationId && text.test(textOf(cardOf(c))), timeoutMs);
 }
 
 describe('the follow-up of a temporary password', () => {
@@ -85,7 +85,7 @@ describe('the follow-up of a temporary password', () => {
     // The password Joman chose is left alone, a minute later too, and each admin was told once.
     expect(await bindResult(HOSTING.jmus.upn, chosenPassword)).toBe('ok');
     await new Promise((resolve) => setTimeout(resolve, 2_500));
-    const told = (admin: TeamsUser) => b.connector.calls.filter((c) => c.conversationId === admin.conversationId && c.method === 'POST');
+    const told = (admin: TeamsUser) => b.connector.calls.filter((c) => c.conversationId === admin.conversationId && isPostedCard(c));
     expect(told(english).filter((c) => /has chosen/.test(textOf(cardOf(c))))).toHaveLength(1);
     expect(told(dutch).filter((c) => /niet binnen/.test(textOf(cardOf(c))))).toHaveLength(1);
     expect(await b.h.state.pendingResets.list()).toEqual([]);

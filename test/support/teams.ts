@@ -189,6 +189,11 @@ export class TeamsUser {
 export type CardJson = Record<string, unknown>;
 
 /** The Adaptive Card in a posted activity or an invoke response. */
+/** A new message with a card that the bot posted (not a card update, not a typing indicator). */
+export function isPostedCard(call: ConnectorCall): boolean {
+  return call.method === 'POST' && Array.isArray(call.body['attachments']) && (call.body['attachments'] as unknown[]).length > 0;
+}
+
 export function cardOf(source: ConnectorCall | InvokeResult): CardJson {
   if ('method' in source) {
     const attachments = source.body['attachments'] as { content: CardJson }[] | undefined;

@@ -44,7 +44,6 @@ function demoTenants(): string {
           samPrefix: 'sbf_',
           netbiosDomain: 'CORP',
           language: 'nl',
-          changePortalUrl: 'https://wachtwoord.mijnsynergy.nl/',
           teamsTenantIds: [HOSTING_TEAMS_TENANT],
         },
         {
@@ -55,7 +54,6 @@ function demoTenants(): string {
           samPrefix: 'acme_',
           netbiosDomain: 'CORP',
           language: 'en',
-          changePortalUrl: 'https://password.acme.test/',
           teamsTenantIds: [ACME_TEAMS_TENANT],
         },
       ],
@@ -194,6 +192,8 @@ async function main(): Promise<void> {
       LOG_LEVEL: outer['LOG_LEVEL'] ?? 'info',
       DANGEROUSLY_ALLOW_UNAUTHENTICATED: 'true',
       PORT: String(BOT_PORT),
+      // The mails point at this bot's own Password Change Portal.
+      PUBLIC_URL: `http://localhost:${BOT_PORT}`,
     });
     const logStream = createWriteStream(logFile, { flags: 'a' });
     const playground = playgroundRoutes({ config, outbox: () => catcher.mails() });
@@ -213,6 +213,7 @@ Ready in ${seconds(started)}. The Password Reset bot runs locally, with a playgr
 
   Playground   http://localhost:${BOT_PORT}/playground
   Outbox       http://localhost:${BOT_PORT}/playground/outbox
+  Portal       http://localhost:${BOT_PORT}/change  (the Password Change Portal the mails link to)
 
   Sign in as Hosting's admin:   admin@mijnsynergy.nl   password ${seed}
   or, with Teams tenant "Acme" chosen in the playground, as Acme's admin:   admin@acme.test   password ${seed}

@@ -6,8 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bindResult, restoreSeedPassword } from '../support/directory.js';
 import { HOSTING, SEED_PASSWORD } from '../support/fixtures.js';
-import { HOSTING_TEAMS_TENANT } from '../support/harness.js';
-import { startBotHarness, type BotHarness } from '../support/bot-harness.js';
+import { signedInAdmin, startBotHarness, type BotHarness } from '../support/bot-harness.js';
 import { button, buttonsOf, cardOf, dialogCardOf, textOf, type CardJson, type TeamsUser } from '../support/teams.js';
 
 let b: BotHarness;
@@ -29,14 +28,6 @@ afterAll(async () => {
   for (const secret of passwordsSeen) expect(chat).not.toContain(secret);
   await b.close();
 });
-
-async function signedIn(locale = 'en-US'): Promise<TeamsUser> {
-  const user = b.user({ teamsTenantId: HOSTING_TEAMS_TENANT, locale });
-  const [signInCall] = await user.say('signin');
-  const result = await user.execute('signin', { verb: 'signin', login: HOSTING.admin.upn, password: SEED_PASSWORD }, signInCall!.id);
-  expect(textOf(cardOf(result))).toMatch(/working in|werkt nu in/);
-  return user;
-}
 
 async function listed(user: TeamsUser, text = 'list'): Promise<{ card: CardJson; id: string }> {
   // Replies only: a proactive message (the follow-up of an earlier reset) may arrive meanwhile.
@@ -76,7 +67,7 @@ async function resetFromList(user: TeamsUser, card: CardJson, id: string, guid: 
 
 describe('the list stays', () => {
   it('Reset in the list sends the list again with that row changed; a second employee is reset from the same list card', async () => {
-    const admin = await signedIn();
+    const admin = await signedInAdmin(b);
     const { card, id } = await listed(admin);
 
     const first = await resetFromList(admin, card, id, guids.jmus);
@@ -95,7 +86,7 @@ describe('the list stays', () => {
   });
 
   it('keeps the page and the search it was pressed on', async () => {
-    const admin = await signedIn();
+    const admin = await signedInAdmin(b);
     const { card, id } = await listed(admin, 'find mus');
     expect(textOf(card)).toContain('search: “mus”');
     const { list } = await resetFromList(admin, card, id, guids.jmus);
@@ -117,7 +108,7 @@ describe('the list stays', () => {
   });
 
   it('Mail password in the list: Cancel gives the list back; sent, the list comes back with that row changed', async () => {
-    const admin = await signedIn();
+    const admin = await signedInAdmin(b);
     const { card, id } = await listed(admin);
     const form = cardOf(await admin.execute('mail.form', rowButton(card, /Mail password/, guids.jmus).data, id));
     expect(textOf(form)).toContain('Reset password and mail');
@@ -140,7 +131,7 @@ describe('the list stays', () => {
   });
 
   it("the mail form's Cancel on an employee's card gives back that card, in Dutch too", async () => {
-    const admin = await signedIn('nl-NL');
+    const admin = await signedInAdmin(b, 'nl-NL');
     const calls = await admin.say('reset jmus');
     const employee = cardOf(calls[0]!);
     const form = cardOf(await admin.execute('mail.form', button(employee, /^Wachtwoord mailen$/).data, calls[0]!.id));

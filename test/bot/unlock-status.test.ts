@@ -7,9 +7,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { lockOut } from '../support/accounts.js';
 import { bindResult, restoreSeedPassword } from '../support/directory.js';
 import { ACME, HOSTING, SEED_PASSWORD } from '../support/fixtures.js';
-import { adminOf, HOSTING_TEAMS_TENANT } from '../support/harness.js';
-import { startBotHarness, type BotHarness } from '../support/bot-harness.js';
-import { button, buttonsOf, cardOf, dialogCardOf, textOf, type CardJson, type TeamsUser } from '../support/teams.js';
+import { adminOf } from '../support/harness.js';
+import { signedInAdmin, ask, startBotHarness, type BotHarness } from '../support/bot-harness.js';
+import { button, buttonsOf, cardOf, dialogCardOf, textOf, type CardJson } from '../support/teams.js';
 import { unlockAccount } from '../../src/reset/unlock.js';
 import { AppError } from '../../src/errors/catalog.js';
 
@@ -29,23 +29,6 @@ afterAll(async () => {
   await b.close();
 });
 
-async function signedIn(locale = 'en-US'): Promise<TeamsUser> {
-  const user = b.user({ teamsTenantId: HOSTING_TEAMS_TENANT, locale });
-  const [signInCall] = await user.say('signin');
-  const result = await user.execute('signin', { verb: 'signin', login: HOSTING.admin.upn, password: SEED_PASSWORD }, signInCall!.id);
-  expect(textOf(cardOf(result))).toMatch(/working in|werkt nu in/);
-  return user;
-}
-
-/** Says `text`; returns the one card posted in reply and its activity id. */
-async function ask(user: TeamsUser, text: string): Promise<{ card: CardJson; id: string }> {
-  // Replies only: a proactive message (the follow-up of an earlier reset) may arrive meanwhile.
-  const calls = (await user.say(text)).filter((c) => c.activityId !== undefined);
-  expect(calls).toHaveLength(1);
-  expect(calls[0]!.method).toBe('POST');
-  return { card: cardOf(calls[0]!), id: calls[0]!.id };
-}
-
 const unlockButtons = (card: CardJson) => buttonsOf(card).filter((x) => x.verb === 'unlock');
 
 /** The unlock entries of one account (refused card uses name it by objectGUID only). */
@@ -56,7 +39,7 @@ async function unlockAudits(dn: string) {
 
 describe('status and unlock', () => {
   it('shows a locked-out account as locked since when; Unlock makes its own password work again, once', async () => {
-    const admin = await signedIn();
+    const admin = await signedInAdmin(b);
     undo = await lockOut(HOSTING.bjansen.dn);
     expect(await bindResult(HOSTING.bjansen.dn, SEED_PASSWORD)).toBe('775');
 
@@ -88,7 +71,7 @@ describe('status and unlock', () => {
   });
 
   it('offers no Unlock for an account that is not locked, and says so when asked to unlock it', async () => {
-    const admin = await signedIn();
+    const admin = await signedInAdmin(b);
     const { card } = await ask(admin, 'unlock jmus');
     expect(textOf(card)).toContain('Joman Mus');
     expect(textOf(card)).toMatch(/Account\nin use/);
@@ -97,7 +80,7 @@ describe('status and unlock', () => {
   });
 
   it('in Dutch: ontgrendel shows the card with Ontgrendelen', async () => {
-    const admin = await signedIn('nl-NL');
+    const admin = await signedInAdmin(b, 'nl-NL');
     undo = await lockOut(HOSTING.bjansen.dn);
     const { card, id } = await ask(admin, 'ontgrendel bjansen');
     expect(textOf(card)).toContain('Accountstatus');
@@ -108,7 +91,7 @@ describe('status and unlock', () => {
   });
 
   it('refuses a Reset button sent as Unlock: the account stays locked', async () => {
-    const admin = await signedIn();
+    const admin = await signedInAdmin(b);
     undo = await lockOut(HOSTING.bjansen.dn);
     const { card, id } = await ask(admin, 'status bjansen');
     const reset = button(card, /^Reset$/);
@@ -118,7 +101,7 @@ describe('status and unlock', () => {
   });
 
   it('offers no Unlock for a protected account (a board member), says why, and refuses it whatever a card says', async () => {
-    const admin = await signedIn();
+    const admin = await signedInAdmin(b);
     undo = await lockOut(HOSTING.board.dn);
     const { card } = await ask(admin, 'status directie');
     expect(textOf(card)).toContain('A protected account');
@@ -132,7 +115,7 @@ describe('status and unlock', () => {
   });
 
   it('unlocks an account whose password never expires (no password changes, so that is no reason to refuse)', async () => {
-    const admin = await signedIn();
+    const admin = await signedInAdmin(b);
     undo = await lockOut(HOSTING.neverExpires.dn);
     const { card, id } = await ask(admin, 'status noexp');
     expect(textOf(card)).toMatch(/never expires/);
@@ -154,7 +137,7 @@ describe('status and unlock', () => {
   });
 
   it('right after a reset, says the account waits for the employee to choose a password', async () => {
-    const admin = await signedIn();
+    const admin = await signedInAdmin(b);
     try {
       const { card, id } = await ask(admin, 'reset jmus');
       dialogCardOf(await admin.taskFetch(button(card, /^Reset$/).data, id));

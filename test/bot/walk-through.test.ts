@@ -7,9 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lockOut } from '../support/accounts.js';
 import { bindResult, restoreSeedPassword } from '../support/directory.js';
 import { HOSTING, SEED_PASSWORD } from '../support/fixtures.js';
-import { HOSTING_TEAMS_TENANT } from '../support/harness.js';
-import { startBotHarness, type BotHarness } from '../support/bot-harness.js';
-import { button, buttonsOf, cardOf, dialogCardOf, textOf, type CardJson, type TeamsUser } from '../support/teams.js';
+import { signedInAdmin, ask, startBotHarness, type BotHarness } from '../support/bot-harness.js';
+import { button, buttonsOf, cardOf, dialogCardOf, textOf, type CardJson } from '../support/teams.js';
 
 let b: BotHarness;
 
@@ -20,22 +19,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await b.close();
 });
-
-async function signedIn(locale = 'en-US'): Promise<TeamsUser> {
-  const user = b.user({ teamsTenantId: HOSTING_TEAMS_TENANT, locale });
-  const [signInCall] = await user.say('signin');
-  const result = await user.execute('signin', { verb: 'signin', login: HOSTING.admin.upn, password: SEED_PASSWORD }, signInCall!.id);
-  expect(textOf(cardOf(result))).toMatch(/working in|werkt nu in/);
-  return user;
-}
-
-/** Says `text`; the one card the bot posted in reply, as a new message. */
-async function ask(user: TeamsUser, text: string): Promise<{ card: CardJson; id: string }> {
-  // Replies only: a proactive message (the follow-up of an earlier reset) may arrive meanwhile.
-  const calls = (await user.say(text)).filter((c) => c.method !== 'POST' || c.activityId !== undefined);
-  expect(calls.map((c) => c.method)).toEqual(['POST']);
-  return { card: cardOf(calls[0]!), id: calls[0]!.id };
-}
 
 function inputNamed(card: unknown, id: string): Record<string, unknown> | undefined {
   if (Array.isArray(card)) return card.map((c) => inputNamed(c, id)).find(Boolean);
@@ -48,7 +31,7 @@ const logLines = () => b.logs.map((l) => JSON.parse(l) as Record<string, unknown
 
 describe('calm answers', () => {
   it('an unknown name: echoes what was typed, suggests find, no error reference, logged at info', async () => {
-    const admin = await signedIn();
+    const admin = await signedInAdmin(b);
     const before = b.logs.length;
     const { card } = await ask(admin, 'reset jmsu');
     const shown = textOf(card);
@@ -58,22 +41,22 @@ describe('calm answers', () => {
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.every((l) => l['level'] === 30)).toBe(true);
 
-    const nl = await signedIn('nl-NL');
+    const nl = await signedInAdmin(b, 'nl-NL');
     expect(textOf((await ask(nl, 'status jmsu')).card)).toBe('Geen medewerker van Hosting past bij “jmsu”. Om te zoeken typt u: zoek jmsu');
   });
 
   it('a nonsense command: says it did not understand, then the help', async () => {
-    const admin = await signedIn();
+    const admin = await signedInAdmin(b);
     const { card } = await ask(admin, 'please do the thing');
     const shown = textOf(card);
     expect(shown.startsWith('I did not understand “please do the thing”. This is what I can do:')).toBe(true);
     expect(shown).toContain('What I can do');
-    const nl = await signedIn('nl-NL');
+    const nl = await signedInAdmin(b, 'nl-NL');
     expect(textOf((await ask(nl, 'doe iets')).card).startsWith('Ik begreep “doe iets” niet. Dit kan ik:')).toBe(true);
   });
 
   it('list 99 past the end: the last page, saying how many pages there are', async () => {
-    const admin = await signedIn();
+    const admin = await signedInAdmin(b);
     const { card } = await ask(admin, 'list 99');
     const shown = textOf(card);
     const pages = /There is no page 99: Hosting has (\d+) pages of employees\. This is the last one\./.exec(shown);
@@ -85,7 +68,7 @@ describe('calm answers', () => {
   });
 
   it('a mail form sent without a language comes back with the field marked; nothing is reset or mailed', async () => {
-    const admin = await signedIn();
+    const admin = await signedInAdmin(b);
     const { card: form, id } = await ask(admin, 'mail jmus');
     const mails = b.h.smtp.messages.length;
     const send = button(form, /^Reset and mail$/);
@@ -107,7 +90,7 @@ describe('calm answers', () => {
   });
 
   it('answers a typed command with a new message, never by updating a card above', async () => {
-    const admin = await signedIn();
+    const admin = await signedInAdmin(b);
     const { card, id } = await ask(admin, 'list');
     await admin.execute('list', button(card, /^Next$/).data, id);
     const before = b.connector.calls.length;
@@ -117,7 +100,7 @@ describe('calm answers', () => {
   });
 
   it('env for an admin of one environment says which one, without a picker; a name not theirs says so', async () => {
-    const admin = await signedIn();
+    const admin = await signedInAdmin(b);
     const { card } = await ask(admin, 'env');
     expect(textOf(card)).toBe('You work in Hosting: it is the environment you manage.');
     expect(buttonsOf(card)).toEqual([]);
@@ -125,32 +108,32 @@ describe('calm answers', () => {
     for (const name of ['Acme', 'Nowhere']) {
       expect(textOf((await ask(admin, `env ${name}`)).card)).toBe(`You manage no environment called “${name}”. You work in Hosting: it is the environment you manage.`);
     }
-    const nl = await signedIn('nl-NL');
+    const nl = await signedInAdmin(b, 'nl-NL');
     expect(textOf((await ask(nl, 'omgeving')).card)).toBe('U werkt in Hosting: dat is de omgeving die u beheert.');
   });
 });
 
 describe('texts', () => {
   it('English columns read plainly; Dutch keeps the seed portal\'s own', async () => {
-    const en = textOf((await ask(await signedIn(), 'list')).card);
+    const en = textOf((await ask(await signedInAdmin(b), 'list')).card);
     expect(en).toContain('Display name · Domain name · UPN · Pre-Windows name');
     expect(en).toContain('Pre-Windows name: sbf_');
-    const nl = textOf((await ask(await signedIn('nl-NL'), 'lijst')).card);
+    const nl = textOf((await ask(await signedInAdmin(b, 'nl-NL'), 'lijst')).card);
     expect(nl).toContain('Displayname · Domainname · UPN · Pre-windows');
   });
 
   it("help shows the environment's own example name and both languages' command words", async () => {
-    const en = textOf((await ask(await signedIn(), 'help')).card);
+    const en = textOf((await ask(await signedInAdmin(b), 'help')).card);
     expect(en).toContain('jmus or sbf_jmus');
     expect(en).toMatch(/list \[page\]\n {2}\(in Dutch: lijst\)/);
     expect(en).toMatch(/unlock <user>\n {2}\(in Dutch: ontgrendel\)/);
-    const nl = textOf((await ask(await signedIn('nl-NL'), 'help')).card);
+    const nl = textOf((await ask(await signedInAdmin(b, 'nl-NL'), 'help')).card);
     expect(nl).toContain('jmus of sbf_jmus');
     expect(nl).toMatch(/zoek <tekst>\n {2}\(in het Engels: find\)/);
   });
 
   it('the mail form says what its button does, and the Dutch mail names the Wachtwoord-wijzigingsportal', async () => {
-    const admin = await signedIn('nl-NL');
+    const admin = await signedInAdmin(b, 'nl-NL');
     const { card, id } = await ask(admin, 'mail jmus');
     const send = button(card, /^Resetten en mailen$/);
     try {
@@ -160,11 +143,11 @@ describe('texts', () => {
     } finally {
       await restoreSeedPassword(HOSTING.jmus.dn);
     }
-    expect(button((await ask(await signedIn(), 'mail jmus')).card, /^Reset and mail$/).verb).toBe('mail.send');
+    expect(button((await ask(await signedInAdmin(b), 'mail jmus')).card, /^Reset and mail$/).verb).toBe('mail.send');
   });
 
   it('history: one line per action, refusals included, the full address, newest first', async () => {
-    const admin = await signedIn();
+    const admin = await signedInAdmin(b);
     try {
       const { card: employee, id } = await ask(admin, 'reset bjansen');
       const reset = button(employee, /^Reset$/);
@@ -200,7 +183,7 @@ describe('the list marks status and refusals', () => {
   }
 
   it("the admin's own account, protected accounts and a never-expires account carry no buttons and a reason", async () => {
-    const admin = await signedIn();
+    const admin = await signedInAdmin(b);
     const shown = rows((await ask(admin, 'list')).card);
     const expectRefused = (name: string, reason: RegExp) => {
       const row = shown.get(name);
@@ -219,13 +202,13 @@ describe('the list marks status and refusals', () => {
     expect(shown.get('Joman Mus')!.buttons).toEqual(['Reset', 'Mail password']);
     expect(shown.get('Info SBF')!.buttons).toEqual(['Reset', 'Mail password']);
 
-    const nl = rows((await ask(await signedIn('nl-NL'), 'lijst')).card);
+    const nl = rows((await ask(await signedInAdmin(b, 'nl-NL'), 'lijst')).card);
     expect(nl.get('Hosting Admin')!.text).toMatch(/Uw eigen account/);
     expect(nl.get('Directie Lid')!.text).toMatch(/Een beschermd account/);
   });
 
   it('shows a lock-out in the row (and since when), read with the list', async () => {
-    const admin = await signedIn();
+    const admin = await signedInAdmin(b);
     const undo = await lockOut(HOSTING.bjansen.dn);
     try {
       // The list in memory reads changes every few seconds.

@@ -7,7 +7,10 @@ import { startBot, type RunningBot } from '../../src/bot/bot.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/log/logger.js';
 import { startHarness, type Harness } from './harness.js';
-import { startConnector, TeamsUser, type StandInConnector, type TeamsUserOptions } from './teams.js';
+import { expect } from 'vitest';
+import { HOSTING, SEED_PASSWORD } from './fixtures.js';
+import { HOSTING_TEAMS_TENANT } from './harness.js';
+import { cardOf, startConnector, textOf, TeamsUser, type CardJson, type StandInConnector, type TeamsUserOptions } from './teams.js';
 
 export interface BotHarness {
   readonly h: Harness;
@@ -42,4 +45,21 @@ export async function startBotHarness(overrides: Record<string, string | undefin
       await h.close();
     },
   };
+}
+
+/** A new Teams user of Hosting's tenant, signed in as Hosting's admin (one environment: working in it). */
+export async function signedInAdmin(b: BotHarness, locale = 'en-US'): Promise<TeamsUser> {
+  const user = b.user({ teamsTenantId: HOSTING_TEAMS_TENANT, locale });
+  const [signInCall] = await user.say('signin');
+  const result = await user.execute('signin', { verb: 'signin', login: HOSTING.admin.upn, password: SEED_PASSWORD }, signInCall!.id);
+  expect(textOf(cardOf(result))).toMatch(/working in|werkt nu in/);
+  return user;
+}
+
+/** Says `text`; the one card the bot posted in reply, and its activity id. */
+export async function ask(user: TeamsUser, text: string): Promise<{ card: CardJson; id: string }> {
+  // Replies only: a proactive message (the follow-up of an earlier reset) may arrive meanwhile.
+  const calls = (await user.say(text)).filter((c) => c.activityId !== undefined);
+  expect(calls.map((c) => c.method)).toEqual(['POST']);
+  return { card: cardOf(calls[0]!), id: calls[0]!.id };
 }

@@ -40,6 +40,8 @@ const { values: args } = parseArgs({
     audit: { type: 'string', default: '100000' },
     employees: { type: 'string', default: '10000' },
     fresh: { type: 'boolean', default: false },
+    /** A folder: each bot started writes a V8 CPU profile there (open it in Chrome's DevTools). */
+    profile: { type: 'string' },
   },
 });
 const RUNS = Number(args.runs);
@@ -165,9 +167,45 @@ async function connector() {
 
 // --------------------------------------------------------------------------------- the bot
 
-async function startBot(env) {
+/**
+ * Memory after a full garbage collection, asked of the bot over its inspector (started on a
+ * loopback port of its own): what the bot holds, not when V8 last happened to collect.
+ */
+async function memoryAfterGc(inspectorUrl, pid) {
+  const socket = new WebSocket(inspectorUrl);
+  await new Promise((resolve, reject) => (socket.addEventListener('open', resolve, { once: true }), socket.addEventListener('error', reject, { once: true })));
+  let next = 0;
+  const pending = new Map();
+  socket.addEventListener('message', (event) => {
+    const message = JSON.parse(String(event.data));
+    pending.get(message.id)?.(message);
+  });
+  const call = (method, params = {}) =>
+    new Promise((resolve) => {
+      const id = ++next;
+      pending.set(id, resolve);
+      socket.send(JSON.stringify({ id, method, params }));
+    });
+  try {
+    // Twice: the first collection can leave garbage that only a second one frees (weak references, finalizers).
+    await call('HeapProfiler.collectGarbage');
+    await sleep(200);
+    await call('HeapProfiler.collectGarbage');
+    await sleep(200);
+    const answer = await call('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true });
+    const usage = JSON.parse(answer.result.result.value);
+    const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+    return { rss, heap: usage.heapUsed / 1024 / 1024 };
+  } finally {
+    socket.close();
+  }
+}
+
+async function startBot(env, { inspect = false } = {}) {
   const started = performance.now();
-  const child = spawn(process.execPath, ['--disable-warning=DEP0111', path.join(repo, 'dist', 'src', 'index.js')], {
+  const profiling = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args.profile)}`] : [];
+  const inspecting = inspect ? ['--inspect=127.0.0.1:0'] : [];
+  const child = spawn(process.execPath, ['--disable-warning=DEP0111', ...profiling, ...inspecting, path.join(repo, 'dist', 'src', 'index.js')], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -190,6 +228,11 @@ async function startBot(env) {
     healthyMs: healthy,
     readyMs: ready,
     rss: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024,
+    memoryAfterGc: () => {
+      const url = /Debugger listening on (ws:\/\/\S+)/.exec(output.join(''))?.[1];
+      if (!url) throw new Error('the bot was not started with its inspector');
+      return memoryAfterGc(url, child.pid);
+    },
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', resolve);
@@ -439,10 +482,11 @@ try {
   const bigAdmin = await accountOf(raw.c, big, 'big_admin');
   const smallAdmin = await accountOf(raw.c, small, 'small_admin');
 
-  bot = await startBot(botEnv(path.join(work, 'data-empty')));
+  bot = await startBot(botEnv(path.join(work, 'data-empty')), { inspect: true });
   extra.push(['start to /healthz 200', `${Math.round(bot.healthyMs)} ms`], ['start to /readyz 200', `${Math.round(bot.readyMs)} ms`]);
   await sleep(2000);
-  extra.push(['RSS idle', `${bot.rss().toFixed(0)} MiB`]);
+  const idle = await bot.memoryAfterGc();
+  extra.push(['RSS idle (after a full garbage collection; heap used)', `${idle.rss.toFixed(0)} MiB (${idle.heap.toFixed(1)} MiB)`]);
 
   // RSS after 200 lists at 100 and at 10,000 employees.
   log(`RSS: ${LISTS} lists at ${SMALL}, then at ${EMPLOYEES} employees…`);
@@ -451,10 +495,17 @@ try {
   await signIn(smallUser, small);
   for (let i = 0; i < LISTS; i++) await smallUser.say('list');
   const rssSmall = bot.rss();
+  const small100 = await bot.memoryAfterGc();
   await signIn(admin, big);
   for (let i = 0; i < LISTS; i++) await admin.say('list');
   const rssBig = bot.rss();
-  extra.push([`RSS after ${LISTS} lists at ${SMALL} employees`, `${rssSmall.toFixed(0)} MiB`], [`RSS after ${LISTS} more lists at ${EMPLOYEES} employees`, `${rssBig.toFixed(0)} MiB (${rssBig - rssSmall >= 0 ? '+' : ''}${(rssBig - rssSmall).toFixed(1)} MiB)`]);
+  const big10000 = await bot.memoryAfterGc();
+  const plus = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(1)} MiB`;
+  extra.push(
+    [`RSS after ${LISTS} lists at ${SMALL} employees (as found; after a full garbage collection)`, `${rssSmall.toFixed(0)} MiB; ${small100.rss.toFixed(0)} MiB`],
+    [`RSS after ${LISTS} more lists at ${EMPLOYEES} employees (as found; after a full garbage collection)`, `${rssBig.toFixed(0)} MiB; ${big10000.rss.toFixed(0)} MiB (${plus(big10000.rss - small100.rss)})`],
+    [`heap used after a full garbage collection, ${SMALL} → ${EMPLOYEES} employees listed`, `${small100.heap.toFixed(1)} → ${big10000.heap.toFixed(1)} MiB (${plus(big10000.heap - small100.heap)})`],
+  );
 
   const t = { signin: [], list: [], next: [], find: [], resetCmd: [], dialog: [], mail: [] };
   const r = { signin: [], list: [], next: [], find: [], resetCmd: [], dialog: [], mail: [] };
@@ -624,7 +675,7 @@ try {
     full.push(await time(() => auditUser.taskFetch(buttonOf(employee.card, 'reset'), employee.id)));
   }
   row('Reset dialog', full, r.dialog, `${AUDIT_ENTRIES} audit entries`);
-  extra.push(['Reset dialog p50, 100,000 audit entries / empty audit', `${(quantile(full, 0.5) / quantile(t.dialog, 0.5)).toFixed(2)}×`]);
+  extra.push([`Reset dialog p50, ${AUDIT_ENTRIES} audit entries / empty audit`, `${(quantile(full, 0.5) / quantile(t.dialog, 0.5)).toFixed(2)}×`]);
   extra.push(['mails received by the SMTP sink', String(smtp.received())]);
   void smallAdmin;
 } finally {

@@ -127,9 +127,12 @@ const envSchema = z
 
 const languageSchema = z.enum(LANGUAGES);
 
+/** An environment's key (`tenants[].key`), as the audit records it. */
+export const tenantKeySchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, { message: 'must be lower-case letters, digits and dashes' });
+
 export const tenantSchema = z
   .object({
-    key: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, { message: 'must be lower-case letters, digits and dashes' }),
+    key: tenantKeySchema,
     name: z.string().min(1).max(100),
     baseDn: dnSetting,
     adminGroupDn: dnSetting,
@@ -278,14 +281,32 @@ function describeIssues(issues: z.ZodIssue[], prefix: string): string[] {
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
+/** Empty strings count as unset, as in a .env file with `NAME=`. */
+function presentSettings(env: Environment): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''));
+}
+
+/** Where the state is kept: what a tool that only reads it (the audit export) needs. */
+export type StoreSettings = Pick<Config, 'dataDir' | 'databaseUrl' | 'auditRetentionDays'>;
+
+/**
+ * Only the state store's settings (DATA_DIR, DATABASE_URL, AUDIT_RETENTION_DAYS), validated as
+ * `loadConfig` does: for a tool that reads the state beside a running bot and needs neither the
+ * directory, the mail server nor the tenants file. Throws ConfigError naming each bad setting.
+ */
+export function loadStoreSettings(env: Environment): StoreSettings {
+  const fields = envSchema.innerType().pick({ DATA_DIR: true, DATABASE_URL: true, AUDIT_RETENTION_DAYS: true });
+  const parsed = fields.safeParse(presentSettings(env));
+  if (!parsed.success) throw new ConfigError(describeIssues(parsed.error.issues, ''));
+  return deepFreeze({ dataDir: parsed.data.DATA_DIR, databaseUrl: parsed.data.DATABASE_URL, auditRetentionDays: parsed.data.AUDIT_RETENTION_DAYS });
+}
+
 /** Reads and validates everything; throws ConfigError naming each bad setting. */
 export function loadConfig(
   env: Environment,
   readFile: (path: string) => string = (path) => readFileSync(path, 'utf8'),
 ): Config {
-  // Empty strings count as unset, as in a .env file with `NAME=`.
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = envSchema.safeParse(present);
+  const parsed = envSchema.safeParse(presentSettings(env));
   if (!parsed.success) throw new ConfigError(describeIssues(parsed.error.issues, ''));
   const settings = parsed.data;
 

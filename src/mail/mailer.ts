@@ -10,7 +10,7 @@
  * - No logging here: the caller logs the outcome (and the audit log records it).
  */
 import nodemailer from 'nodemailer';
-import type { NodemailerError, SMTPTransportOptions } from 'nodemailer';
+import type { NodemailerError, SMTPPoolOptions } from 'nodemailer';
 import { AppError, isAppError } from '../errors/catalog.js';
 import { UNREACHABLE_SOCKET_CODES } from '../errors/network.js';
 import { parseMailAddress } from './address.js';
@@ -103,7 +103,14 @@ export function createSmtpMailer(options: SmtpMailerOptions): Mailer {
   const endpoint = parseSmtpUrl(options.url);
   const timeout = options.timeoutMs ?? DEFAULT_MAIL_TIMEOUT_MS;
 
-  const transportOptions: SMTPTransportOptions = {
+  const transportOptions: SMTPPoolOptions = {
+    // A few connections kept open between mails (nodemailer's pool), so a mail does not wait for a
+    // new connection's greeting and TLS handshake. One that the server closed while a mail was on
+    // it is replaced and the mail sent once more on the new one; one idle for a while is closed.
+    pool: true,
+    maxConnections: 4,
+    maxRequeues: 1,
+    idleTimeout: 30_000,
     host: endpoint.host,
     port: endpoint.port,
     secure: endpoint.secure,

@@ -111,6 +111,24 @@ describe('sending', () => {
     expect(envelope).toEqual({ from: 'helpdesk@mijnsynergy.nl', to: [TO], secure: true, user: undefined });
   });
 
+  it('keeps its connection between mails, and sends on a new one after the server ended it', async () => {
+    const m = mailer({ url: starttls.url(), ca: certs.caPem });
+    const before = starttls.connectionsOpened;
+    const first = await m.send({ to: TO, ...mail });
+    const second = await m.send({ to: TO, ...mail });
+    await starttls.waitForMessage((x) => x.messageId === second.messageId);
+    expect(starttls.connectionsOpened - before).toBe(1);
+
+    // The server ends idle connections (as real ones do after a few minutes): the next mail still goes out.
+    starttls.dropConnections();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const third = await m.send({ to: TO, ...mail });
+    const received = await starttls.waitForMessage((x) => x.messageId === third.messageId);
+    expect(received.text).toContain(PASSWORD);
+    expect(starttls.connectionsOpened - before).toBe(2);
+    expect(new Set([first.messageId, second.messageId, third.messageId]).size).toBe(3);
+  });
+
   it('delivers over implicit TLS (smtps://)', async () => {
     const sent = await mailer({ url: implicit.url(), ca: certs.caPem }).send({ to: TO, ...mail });
     const received = await implicit.waitForMessage((m) => m.messageId === sent.messageId);

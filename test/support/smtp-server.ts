@@ -6,7 +6,7 @@
  * A message is parsed and stored before the server answers DATA, so once a client's send has
  * resolved the message is already in `messages`.
  */
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 
@@ -52,6 +52,10 @@ export interface TestSmtpServer {
   refuseWith(code: number | null, text?: string, stage?: 'data' | 'rcpt'): void;
   /** The raw messages refused at the DATA stage (the server saw them, then said no). */
   readonly refused: readonly string[];
+  /** How many connections clients have opened so far. */
+  readonly connectionsOpened: number;
+  /** Ends every open client connection, as a server does with clients idle too long. */
+  dropConnections(): void;
   close(): Promise<void>;
 }
 
@@ -150,6 +154,13 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
 
   const server = new SMTPServer(serverOptions);
   server.on('error', (error: Error) => errors.push(error));
+  const sockets = new Set<Socket>();
+  let connectionsOpened = 0;
+  server.server.on('connection', (socket: Socket) => {
+    connectionsOpened += 1;
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.server.once('error', reject);
@@ -191,6 +202,12 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
       });
     },
     refused: refusedMessages,
+    get connectionsOpened() {
+      return connectionsOpened;
+    },
+    dropConnections() {
+      for (const socket of sockets) socket.destroy();
+    },
     refuseWith(code, text, stage = 'data') {
       refusal =
         code === null

@@ -24,6 +24,11 @@ export interface EmbeddedStateOptions {
   readonly log?: Logger;
 }
 
+/** Where the embedded audit log's month files are. */
+export function embeddedAuditDir(dataDir: string): string {
+  return join(dataDir, 'audit');
+}
+
 export async function createEmbeddedState(options: EmbeddedStateOptions): Promise<StateStore> {
   const { dataDir } = options;
   await ensurePrivateDir(dataDir);
@@ -37,7 +42,7 @@ export async function createEmbeddedState(options: EmbeddedStateOptions): Promis
       confirmations,
       signInAttempts: createLowdbSignInLimiter({ file: join(dataDir, 'sign-in-failures.json'), ...options.signIn }),
       audit: createFileAuditLog({
-        dir: join(dataDir, 'audit'),
+        dir: embeddedAuditDir(dataDir),
         retentionDays: options.auditRetentionDays,
         onEvent: (event) => options.log?.warn({ code: 'AUDIT_FILE', ...event, cause: 'cause' in event ? String(event.cause) : undefined }, 'audit file event'),
       }),

@@ -7,16 +7,18 @@
  * `recent` reads, like the embedded log, the current and the previous UTC month, newest first, on
  * the indexes (environment, time) and (lower(sAMAccountName), time); `openIntents` reads the same
  * window on the index of intents and that of correlation ids; `purge` deletes what is older than
- * the retention in batches, on the index on time.
+ * the retention in batches, on the index on time; `between` (the export) reads pages of a
+ * thousand entries, oldest first, on the index on time (or on environment and time).
  */
 import { randomUUID } from 'node:crypto';
-import { auditEntrySchema, withoutValues, type AuditEntry, type AuditLog } from '../../audit/audit-log.js';
+import { auditEntrySchema, withoutValues, type AuditEntry, type AuditLog, type AuditRange } from '../../audit/audit-log.js';
 import { AppError } from '../../errors/catalog.js';
 import type { Logger } from '../../log/logger.js';
 import { nowParam, type Clock, type Db } from './db.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const PURGE_BATCH = 10_000;
+const EXPORT_BATCH = 1_000;
 
 export function createPostgresAuditLog(db: Db, options: { retentionDays: number; log: Logger; clock?: Clock }): AuditLog {
   const { retentionDays, log, clock } = options;
@@ -73,6 +75,19 @@ export function createPostgresAuditLog(db: Db, options: { retentionDays: number;
       return checked(rows);
     },
 
+    /** Oldest first (time, then the order recorded), in pages of EXPORT_BATCH rows, each page after the last one's (time, seq). */
+    async *between(range) {
+      let after: { time: string; seq: string } | undefined;
+      for (;;) {
+        const { text, values } = betweenQuery(range, after);
+        const { rows } = await db.query<{ entry: unknown; at: string; seq: string }>(text, values);
+        yield* checked(rows);
+        const last = rows.at(-1);
+        if (last === undefined || rows.length < EXPORT_BATCH) return;
+        after = { time: last.at, seq: last.seq };
+      }
+    },
+
     async purge(now) {
       const at = now ?? nowParam(clock);
       let removed = 0;
@@ -118,6 +133,29 @@ export function recentQuery(filter: { environment?: string; targetSam?: string; 
     where.push(`lower(target_sam) = lower($${values.length}::text)`);
   }
   return { text: `SELECT entry FROM audit_entries WHERE ${where.join(' AND ')} ORDER BY time DESC, seq DESC LIMIT $2`, values };
+}
+
+/**
+ * One page of `between` (exported for the test that checks its plan): only the filters given,
+ * oldest first, after the last row of the previous page. The time goes back and forth as text
+ * (`time::text`, with its offset), so the page boundary keeps PostgreSQL's microseconds.
+ */
+export function betweenQuery(range: AuditRange, after: { time: string; seq: string } | undefined): { text: string; values: unknown[] } {
+  const values: unknown[] = [];
+  const where: string[] = [];
+  const param = (value: unknown): string => {
+    values.push(value);
+    return `$${values.length}`;
+  };
+  if (range.from !== undefined) where.push(`time >= ${param(range.from)}::timestamptz`);
+  if (range.to !== undefined) where.push(`time < ${param(range.to)}::timestamptz`);
+  if (range.environments !== undefined) where.push(`environment = ANY (${param([...range.environments])}::text[])`);
+  if (after !== undefined) {
+    const time = param(after.time);
+    where.push(`time >= ${time}::timestamptz AND (time > ${time}::timestamptz OR seq > ${param(after.seq)}::bigint)`);
+  }
+  const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+  return { text: `SELECT entry, time::text AS at, seq::text AS seq FROM audit_entries ${filter} ORDER BY time, seq LIMIT ${EXPORT_BATCH}`, values };
 }
 
 /** One batch of the purge: $1 now (null: the database's), $2 the retention in ms. */

@@ -9,6 +9,7 @@
  * AUDIT_WRITE_FAILED, so the caller changes nothing).
  */
 import { Pool } from 'pg';
+import type { AuditReader } from '../create-state.js';
 import { AppError } from '../../errors/catalog.js';
 import type { Logger } from '../../log/logger.js';
 import type { StateStore } from '../state.js';
@@ -146,4 +147,40 @@ function startUpError(error: unknown): AppError {
   if (code === '3D000') return new AppError('CONFIG_INVALID', { detail: 'DATABASE_URL (no such database)', cause: raw });
   if (isUnavailable(raw)) return new AppError('STATE_UNAVAILABLE', { cause: raw });
   return new AppError('INTERNAL', { detail: 'database schema', cause: raw });
+}
+
+/**
+ * The audit log alone, to read it beside running bots (the operator's export): one connection
+ * whose transactions are read-only (`default_transaction_read_only`), no migration, nothing
+ * written. A database the bot never started on (no audit table) is CONFIG_INVALID naming
+ * DATABASE_URL; wrong credentials and a missing database as at start-up.
+ */
+export function openPostgresAuditReader(options: { url: string; auditRetentionDays: number; log: Logger }): AuditReader {
+  const { url, log } = options;
+  if (!/^postgres(ql)?:\/\//i.test(url)) throw new AppError('CONFIG_INVALID', { detail: 'DATABASE_URL' });
+  const pool = new Pool({
+    connectionString: url,
+    max: 1,
+    connectionTimeoutMillis: 5_000,
+    query_timeout: 60_000,
+    keepAlive: true,
+    application_name: 'password-reset-bot audit export',
+    options: '-c default_transaction_read_only=on',
+  });
+  pool.on('error', () => undefined); // the next query fails and says so
+  const audit = createPostgresAuditLog(new Db(pool), { retentionDays: options.auditRetentionDays, log });
+  return {
+    audit: {
+      async *between(range) {
+        try {
+          yield* audit.between(range);
+        } catch (error) {
+          const raw = error instanceof AppError ? error.cause : error;
+          if ((raw as { code?: unknown } | null)?.code === '42P01') throw new AppError('CONFIG_INVALID', { detail: 'DATABASE_URL (no audit table: the bot has not started on this database)', cause: raw });
+          throw startUpError(error);
+        }
+      },
+    },
+    close: () => pool.end(),
+  };
 }

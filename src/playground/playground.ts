@@ -121,7 +121,9 @@ export function playgroundRoutes(options: PlaygroundOptions): PlaygroundRoutes {
   const tenants = config.tenants.flatMap((t) => (t.teamsTenantIds[0] ? [{ id: t.teamsTenantIds[0], name: t.name }] : []));
 
   const conversations = new Map<string, Conversation>();
-  let seq = 0;
+  // Event numbers start at the clock, so that they keep growing when the demo is restarted: a page
+  // that kept its chat and asks for what came after its last event still gets the new ones.
+  let seq = Date.now();
   let activityCounter = 0;
 
   const conversation = (id: string): Conversation => {
@@ -222,17 +224,19 @@ export function playgroundRoutes(options: PlaygroundOptions): PlaygroundRoutes {
       }),
     );
 
-    // What the bot sent to one conversation, as it happens; a reconnect gets what it missed.
+    // What the bot sent to one conversation, as it happens; a reconnect gets what it missed (the
+    // browser's Last-Event-ID), and so does a reloaded page that kept its chat (`after`).
     server.get(
       '/playground/events',
       local(async (req, res) => {
-        const id = new URL(req.url ?? '', 'http://localhost').searchParams.get('conversation') ?? '';
+        const query = new URL(req.url ?? '', 'http://localhost').searchParams;
+        const id = query.get('conversation') ?? '';
         if (!CONVERSATION_ID.test(id)) {
           res.send(400, { error: 'conversation must be a conversation id' });
           return;
         }
         const target = conversation(id);
-        const lastSeen = Number(req.headers['last-event-id'] ?? 0) || 0;
+        const lastSeen = Number(req.headers['last-event-id'] ?? query.get('after') ?? 0) || 0;
         res.statusCode = 200;
         for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
         res.setHeader('content-type', 'text/event-stream; charset=utf-8');

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBot, type RunningBot } from '../../src/bot/bot.js';
 import { loadConfig } from '../../src/config/config.js';
@@ -73,6 +73,7 @@ afterAll(async () => {
   await bot?.close();
   await catcher?.close();
   await restoreSeedPassword(HOSTING.jmus.dn);
+  await restoreSeedPassword(HOSTING.avries.dn);
   // The passwords were in the dialog and the mail only: never in a log line or a stored file.
   if (h) {
     const files = everythingUnder(h.dataDir);
@@ -87,7 +88,9 @@ afterAll(async () => {
 const chat = () => page.locator('#chat');
 /** The last card in the chat that shows this text. */
 const card = (text: string | RegExp): Locator => chat().locator('.card').filter({ hasText: text }).last();
-const shoot = (target: Page | Locator, name: string) => target.screenshot({ path: `${SCREENSHOTS}${name}.png` });
+/** A screenshot; of a whole page, with the outbox's mail texts (temporary passwords) masked. */
+const shoot = (target: Page | Locator, name: string) =>
+  target.screenshot({ path: `${SCREENSHOTS}${name}.png`, ...('goto' in target ? { mask: [target.locator('.mail-text')] } : {}) });
 
 async function say(text: string): Promise<Locator> {
   const before = await chat().locator('.message.from-bot').count();
@@ -97,6 +100,20 @@ async function say(text: string): Promise<Locator> {
   await reply.waitFor();
   return reply;
 }
+
+/** Everything the page keeps in the browser's storage (this origin). */
+const storedBy = (target: Page) => target.evaluate<string>('JSON.stringify({ session: { ...sessionStorage }, local: { ...localStorage } })');
+
+/** A browser of its own (its own storage, so its own Teams user), in a window of this size and language. */
+async function ownWindow(width: number, height: number, locale: string): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: { width, height }, locale, timezoneId: 'Europe/Amsterdam' });
+  const own = await context.newPage();
+  own.setDefaultTimeout(10_000);
+  return { context, page: own };
+}
+
+const DUTCH_DATE = /^\d{1,2} (jan|feb|mrt|apr|mei|jun|jul|aug|sep|okt|nov|dec)\.?,? \d\d:\d\d:\d\d$/;
+const ENGLISH_DATE = /^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{1,2},? \d\d:\d\d:\d\d$/;
 
 function passwordIn(text: string): string {
   const found = PASSWORD.exec(text)?.[0];
@@ -193,6 +210,136 @@ describe('the playground in Chromium', () => {
     // The password was only in the dialog: not in the chat, and gone from the page.
     expect(await chat().innerText()).not.toContain(password);
     expect(await page.locator('body').innerText()).not.toContain(password);
+  });
+
+  it('keeps the chat over a reload, without the password the dialog showed', async () => {
+    const before = await chat().locator('.message').allInnerTexts();
+    expect(before.join('\n')).toMatch(/Password of Joman Mus reset by you at \d\d:\d\d/);
+    expect(before.join('\n')).toContain('reset jmus');
+
+    await page.reload();
+    await expect.poll(() => page.locator('#status').innerText()).toBe('Local bot · connected');
+    // The same messages, as they were last shown: the sign-in answered, the reset card updated.
+    expect(await chat().locator('.message').allInnerTexts()).toEqual(before);
+    await shoot(page, '11-chat-after-reload');
+
+    // The chat was kept in this tab's storage, the dialog's password nowhere in it (nor the sign-in's).
+    const stored = await storedBy(page);
+    expect(stored).toContain('reset jmus');
+    expect(passwordsSeen.length).toBeGreaterThanOrEqual(2);
+    for (const secret of [...passwordsSeen, SEED_PASSWORD]) expect(stored).not.toContain(secret);
+
+    // And the conversation goes on where it was.
+    const reply = await say('status jmus');
+    expect(await reply.innerText()).toContain('Joman Mus');
+    await shoot(reply.locator('.card'), '12-status-card');
+  });
+
+  it('mails from two forms open at once, each in the language chosen in it', async () => {
+    const list = (await say('list')).locator('.card');
+    expect(await list.innerText()).toContain('Anna de Vries');
+    await shoot(list, '13-list');
+
+    const first = (await say('mail jmus')).locator('.card');
+    const second = (await say('mail avries')).locator('.card');
+    await first.getByLabel(/^Address/).fill(HOSTING.jmus.mail!);
+    await second.getByLabel(/^Address/).fill(HOSTING.avries.mail!);
+    await first.getByRole('radio', { name: 'NL' }).check();
+    await second.getByRole('radio', { name: 'EN' }).check();
+    // The newer form's choice leaves the older one's alone.
+    expect(await first.getByRole('radio', { name: 'NL' }).isChecked()).toBe(true);
+    expect(await second.getByRole('radio', { name: 'EN' }).isChecked()).toBe(true);
+    await shoot(page, '14-two-mail-forms');
+
+    const mailsBefore = catcher.mails().length;
+    await first.getByRole('button', { name: 'Reset and mail', exact: true }).click();
+    await expect.poll(() => first.innerText()).toContain('Password mailed');
+    await second.getByRole('button', { name: 'Reset and mail', exact: true }).click();
+    await expect.poll(() => second.innerText()).toContain('Password mailed');
+
+    await expect.poll(() => catcher.mails().length).toBe(mailsBefore + 2);
+    const to = (address: string) => catcher.mails().find((mail) => mail.to.includes(address));
+    const dutch = to(HOSTING.jmus.mail!);
+    const english = to(HOSTING.avries.mail!);
+    expect(dutch?.subject).toBe('Uw tijdelijke wachtwoord voor Hosting');
+    expect(dutch?.text).toMatch(/Uw tijdelijke wachtwoord/);
+    expect(english?.subject).toBe('Your temporary password for Hosting');
+    expect(english?.text).toMatch(/Your temporary password/);
+    expect(await bindResult(HOSTING.jmus.upn, passwordIn(dutch?.text ?? ''))).toBe('773');
+    expect(await bindResult(HOSTING.avries.upn, passwordIn(english?.text ?? ''))).toBe('773');
+  });
+
+  it('in a phone-wide window in Dutch: Enter signs in, everything fits, the outbox speaks Dutch', async () => {
+    const { context, page: phone } = await ownWindow(375, 740, 'nl-NL');
+    try {
+      await phone.goto(`${bot.url}/playground`);
+      expect(await phone.locator('#locale-nl').getAttribute('aria-pressed')).toBe('true');
+
+      // A new Teams user: greeted with the sign-in card. Enter in the password field signs in.
+      const signIn = phone.locator('#chat .card').filter({ hasText: 'Meld u aan met uw eigen directory-account' }).last();
+      await signIn.waitFor();
+      await signIn.getByLabel(/^Gebruikersnaam/).fill(HOSTING.admin.upn);
+      await signIn.getByLabel(/^Wachtwoord/).fill(SEED_PASSWORD);
+      await signIn.getByLabel(/^Wachtwoord/).press('Enter');
+      await phone.locator('#chat .card').filter({ hasText: 'U werkt nu in de omgeving Hosting' }).waitFor();
+      // The password went to the sign-in only: not into the chat, the message field or the storage.
+      expect(await phone.locator('#chat .message.from-user').count()).toBe(0);
+      expect(await phone.getByLabel('Message').inputValue()).toBe('');
+      expect(await phone.locator('body').innerText()).not.toContain(SEED_PASSWORD);
+      expect(await storedBy(phone)).not.toContain(SEED_PASSWORD);
+
+      const list = phone.locator('#chat .card').filter({ hasText: 'Medewerkers van Hosting' });
+      await phone.getByLabel('Message').fill('lijst');
+      await phone.getByRole('button', { name: 'Send' }).click();
+      await list.waitFor();
+
+      // No sideways scrolling; the header's switch and the send button are on screen.
+      const width = await phone.evaluate<{ scroll: number; body: number; inner: number }>(
+        '({ scroll: document.documentElement.scrollWidth, body: document.body.scrollWidth, inner: window.innerWidth })',
+      );
+      expect(width.scroll).toBeLessThanOrEqual(width.inner);
+      expect(width.body).toBeLessThanOrEqual(width.inner);
+      for (const control of [phone.locator('.switch'), phone.locator('#tenant'), phone.getByRole('button', { name: 'Send' }), phone.getByLabel('Message')]) {
+        expect(await control.isVisible()).toBe(true);
+        const box = await control.boundingBox();
+        expect(box).not.toBeNull();
+        expect(box!.x).toBeGreaterThanOrEqual(0);
+        expect(box!.y).toBeGreaterThanOrEqual(0);
+        expect(box!.x + box!.width).toBeLessThanOrEqual(375);
+        expect(box!.y + box!.height).toBeLessThanOrEqual(740);
+      }
+      await shoot(phone, '15-dutch-375');
+
+      // The outbox (below the chat here) in Dutch: its labels, and its dates as Dutch write them.
+      const mail = phone.locator('#outbox .mail').first();
+      await mail.waitFor();
+      expect(await phone.locator('.outbox-pane h2').innerText()).toContain('Postvak uit');
+      expect(await mail.locator('.mail-to').innerText()).toMatch(/^Aan: /);
+      expect(await mail.locator('.mail-subject').innerText()).toMatch(/^Onderwerp: /);
+      expect(await mail.locator('.mail-from').innerText()).toMatch(/^Van: /);
+      expect(await mail.locator('.mail-time').innerText()).toMatch(DUTCH_DATE);
+      await mail.scrollIntoViewIfNeeded();
+      await shoot(phone, '16-dutch-375-outbox');
+
+      // EN turns the outbox to English, the mails already shown included.
+      await phone.locator('#locale-en').click();
+      expect(await phone.locator('.outbox-pane h2').innerText()).toContain('Outbox');
+      expect(await mail.locator('.mail-to').innerText()).toMatch(/^To: /);
+      expect(await mail.locator('.mail-subject').innerText()).toMatch(/^Subject: /);
+      expect(await mail.locator('.mail-time').innerText()).toMatch(ENGLISH_DATE);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('says that another Teams tenant starts another conversation', async () => {
+    expect(await chat().locator('.message.from-user').count()).toBeGreaterThan(0);
+    await page.locator('#tenant').selectOption({ label: 'Acme' });
+    await expect.poll(() => chat().locator('.note').first().innerText()).toMatch(/^Teams tenant Acme: another conversation starts here/);
+    expect(await chat().locator('.message.from-user').count()).toBe(0);
+    // Acme's bot greets a user it has not met there, in the new conversation.
+    await card('Sign in with your own directory account').waitFor();
+    await shoot(page, '17-other-tenant');
   });
 
   it('serves loopback only, for the local mode only', async () => {

@@ -28,13 +28,12 @@
       placeholder: 'Type a message',
       tenant: 'Teams tenant',
       outbox: 'Outbox',
-      outboxHint: 'Mails the local mail catcher caught. Nothing is delivered.',
-      noMail: 'No mail yet.',
       connected: 'Local bot · connected',
       connecting: 'Connecting…',
       you: 'You',
       edited: 'Edited',
       welcomeBack: 'New conversation. You may still be signed in: type help or list.',
+      otherTenant: 'Teams tenant {tenant}: another conversation starts here (Teams keeps one chat with the bot per tenant).',
       failed: 'The bot did not answer',
       unreadable: 'This card could not be shown.',
     },
@@ -42,13 +41,12 @@
       placeholder: 'Typ een bericht',
       tenant: 'Teams-tenant',
       outbox: 'Postvak uit',
-      outboxHint: 'Mails die de lokale mailcatcher ving. Er wordt niets verstuurd.',
-      noMail: 'Nog geen mail.',
       connected: 'Lokale bot · verbonden',
       connecting: 'Verbinden…',
       you: 'U',
       edited: 'Bewerkt',
       welcomeBack: 'Nieuw gesprek. Mogelijk bent u nog aangemeld: typ help of lijst.',
+      otherTenant: 'Teams-tenant {tenant}: hier begint een ander gesprek (Teams houdt per tenant één chat met de bot).',
       failed: 'De bot gaf geen antwoord',
       unreadable: 'Deze kaart kan niet worden getoond.',
     },
@@ -141,6 +139,8 @@
     events: null,
     /** activity id → its message element in the chat */
     messages: new Map(),
+    /** What a reload shows again (see "the kept chat"). */
+    kept: null,
   };
   const t = (key) => (TEXTS[state.locale] || TEXTS['en-US'])[key];
 
@@ -179,7 +179,7 @@
   }
 
   async function sendText(text) {
-    addUserMessage(text);
+    addUserMessage(text, new Date().toISOString());
     try {
       await post({ type: 'message', text, textFormat: 'plain' });
     } catch (error) {
@@ -200,6 +200,36 @@
     chat.scrollTop = chat.scrollHeight;
   }
 
+  let renderedCards = 0;
+
+  /**
+   * The renderer names a radio group after its input's id, so the same form twice in the chat (two
+   * mail forms) was one group to the browser: a choice in the newer cleared the older. Each rendered
+   * card gets names of its own; the card still reads its inputs, and submits them, by their ids.
+   */
+  function keepChoicesApart(rendered) {
+    const prefix = `card${++renderedCards}.`;
+    for (const radio of rendered.querySelectorAll('input[type=radio]')) radio.name = prefix + radio.name;
+  }
+
+  /** Enter in a password field does what the card's main button does (the sign-in), as in a sign-in form. */
+  function submitOnEnter(card, rendered) {
+    const submits = [];
+    for (let i = 0; i < card.getActionCount(); i++) {
+      const action = card.getActionAt(i);
+      if (['Action.Execute', 'Action.Submit'].includes(action.getJsonTypeName())) submits.push(action);
+    }
+    const main = submits.find((action) => action.style === 'positive') ?? (submits.length === 1 ? submits[0] : undefined);
+    if (!main) return;
+    for (const field of rendered.querySelectorAll('input[type=password]')) {
+      field.addEventListener('keydown', (event) => {
+        if (event.key !== 'Enter' || event.isComposing) return;
+        event.preventDefault();
+        main.execute();
+      });
+    }
+  }
+
   /** An Adaptive Card, rendered; its buttons call onAction(action). */
   function renderCard(content, onAction) {
     const card = new AC.AdaptiveCard();
@@ -208,20 +238,31 @@
     try {
       card.parse(content, new AC.SerializationContext(AC.Versions.v1_5));
       const rendered = card.render();
-      if (rendered) return rendered;
+      if (rendered) {
+        keepChoicesApart(rendered);
+        submitOnEnter(card, rendered);
+        return rendered;
+      }
     } catch (error) {
       console.error('card not rendered', error);
     }
     return element('div', 'card-error', t('unreadable'));
   }
 
-  /** One card of a bot message; it re-renders itself when an Action.Execute answers with a card. */
-  function chatCard(content, activityId) {
+  /**
+   * One card of a bot message; it re-renders itself when an Action.Execute answers with a card,
+   * and that card is what the chat keeps for this message (as Teams does).
+   */
+  function chatCard(content, activityId, index) {
     const holder = element('div', 'card');
     holder.setAttribute('role', 'group');
     holder.setAttribute('aria-label', 'Card');
-    const show = (card) => holder.replaceChildren(renderCard(card, (action) => onChatAction(action, holder, activityId, show)));
-    show(content);
+    const render = (card) => holder.replaceChildren(renderCard(card, (action) => onChatAction(action, holder, activityId, show)));
+    const show = (card) => {
+      render(card);
+      keptCardAnswer(activityId, index, card);
+    };
+    render(content);
     return holder;
   }
 
@@ -236,53 +277,146 @@
       text.innerHTML = md.render(String(a.text));
       body.append(text);
     }
-    for (const attachment of a.attachments || []) {
-      if (attachment.contentType === CARD) body.append(chatCard(attachment.content, a.id));
-    }
+    (a.attachments || []).forEach((attachment, index) => {
+      if (attachment.contentType === CARD) body.append(chatCard(attachment.content, a.id, index));
+    });
     const avatar = element('span', 'avatar bot', 'PR');
     avatar.setAttribute('aria-hidden', 'true');
     node.replaceChildren(avatar, body);
   }
 
-  function addBotMessage(a) {
+  function addBotMessage(a, edited = false) {
     if (a.type !== 'message') return;
+    if (state.messages.has(a.id)) return updateBotMessage(a);
     const node = element('div', 'message from-bot');
     node.dataset.activityId = a.id;
     node.dataset.timestamp = a.timestamp || new Date().toISOString();
-    fillBotMessage(node, a, false);
+    fillBotMessage(node, a, edited);
     state.messages.set(a.id, node);
     chat.append(node);
     scrollDown();
+    keepEntry({ kind: 'bot', activity: keptActivity({ ...a, timestamp: node.dataset.timestamp }), edited });
   }
 
   function updateBotMessage(a) {
     const node = state.messages.get(a.id);
-    if (!node) return addBotMessage(a);
+    if (!node) return addBotMessage(a, true);
     fillBotMessage(node, { ...a, timestamp: node.dataset.timestamp }, true);
+    keptUpdate(keptActivity({ ...a, timestamp: node.dataset.timestamp }));
   }
 
   function deleteBotMessage(id) {
     state.messages.get(id)?.remove();
     state.messages.delete(id);
+    keptDelete(id);
   }
 
-  function addUserMessage(text) {
+  function addUserMessage(text, timestamp) {
     const node = element('div', 'message from-user');
     const stack = element('div', 'bubble-stack');
     const meta = element('div', 'meta');
-    meta.append(element('span', 'time', timeOf()));
+    meta.append(element('span', 'time', timeOf(timestamp)));
     stack.append(meta, element('div', 'bubble text', text));
     node.append(stack);
     chat.append(node);
     scrollDown();
+    keepEntry({ kind: 'user', text, timestamp });
   }
 
-  /** A line from the playground itself (not the bot): errors, "the bot said …" banners. */
-  function note(text, kind = 'info') {
+  /**
+   * A line from the playground itself (not the bot): errors, "the bot said …" banners. Only the
+   * playground's own lines about the conversation are kept: errors and answers to dialogs and
+   * buttons are passing notices (in Teams too).
+   */
+  function note(text, kind = 'info', kept = false) {
     const node = element('div', `note ${kind}`, text);
     node.setAttribute('role', kind === 'error' ? 'alert' : 'status');
     chat.append(node);
     scrollDown();
+    if (kept) keepEntry({ kind: 'note', text });
+  }
+
+  // ------------------------------------------------------------------ the kept chat
+  //
+  // A reload shows the chat again: what it shows is kept in sessionStorage (this tab only, gone
+  // with it): the bot's messages as last shown (updates and card answers included), what the user
+  // typed, the playground's lines about the conversation, and the last event seen, so that the
+  // event stream goes on from there. Dialogs are never kept (a password is shown only there), and
+  // a card is kept as the bot sent it, never with what was typed into it.
+
+  const KEPT = 'playground.chat';
+  const MAX_KEPT = 300;
+  const KEPT_CONVERSATION = /^a:playground-[0-9a-f-]{36}$/;
+
+  function keep() {
+    if (!state.kept) return;
+    try {
+      sessionStorage.setItem(KEPT, JSON.stringify(state.kept));
+    } catch {
+      // Storage full or off: the chat is simply not kept.
+    }
+  }
+
+  function keepEntry(entry) {
+    if (!state.kept || state.restoring) return;
+    state.kept.entries.push(entry);
+    state.kept.entries.splice(0, state.kept.entries.length - MAX_KEPT);
+    keep();
+  }
+
+  /** What a message needs to be shown again: its text and cards, not the protocol's fields. */
+  function keptActivity(a) {
+    const attachments = (a.attachments || []).map((x) => (x.contentType === CARD ? { contentType: CARD, content: x.content } : { contentType: String(x.contentType) }));
+    return { type: 'message', id: a.id, timestamp: a.timestamp, ...(a.text ? { text: String(a.text) } : {}), attachments };
+  }
+
+  function keptBot(id) {
+    return state.kept?.entries.find((entry) => entry.kind === 'bot' && entry.activity.id === id);
+  }
+
+  function keptUpdate(activity) {
+    const entry = keptBot(activity.id);
+    if (!entry || state.restoring) return;
+    entry.activity = activity;
+    entry.edited = true;
+    keep();
+  }
+
+  function keptCardAnswer(activityId, index, card) {
+    const attachment = keptBot(activityId)?.activity.attachments[index];
+    if (!attachment) return;
+    attachment.content = card;
+    keep();
+  }
+
+  function keptDelete(id) {
+    if (!state.kept) return;
+    state.kept.entries = state.kept.entries.filter((entry) => !(entry.kind === 'bot' && entry.activity.id === id));
+    keep();
+  }
+
+  /** The chat kept by this tab for this Teams tenant, if any. */
+  function keptChat(tenantId) {
+    try {
+      const value = JSON.parse(sessionStorage.getItem(KEPT) || 'null');
+      const usable = isObject(value) && value.tenantId === tenantId && KEPT_CONVERSATION.test(String(value.conversationId)) && Array.isArray(value.entries);
+      return usable ? { ...value, lastSeq: Number(value.lastSeq) || 0 } : null;
+    } catch {
+      return null;
+    }
+  }
+
+  function showKept(kept) {
+    state.restoring = true;
+    try {
+      for (const entry of kept.entries) {
+        if (entry.kind === 'bot') addBotMessage(entry.activity, entry.edited);
+        else if (entry.kind === 'user') addUserMessage(String(entry.text), entry.timestamp);
+        else if (entry.kind === 'note') note(String(entry.text));
+      }
+    } finally {
+      state.restoring = false;
+    }
   }
 
   async function whileBusy(holder, work) {
@@ -389,25 +523,37 @@
     $('status').textContent = t(key);
   }
 
-  /** A new conversation with the bot in the chosen Teams tenant: a new id, a new event stream. */
-  function startConversation() {
+  /**
+   * The conversation with the bot in the chosen Teams tenant: the one this tab kept (after a
+   * reload), else a new one with a new id. Either way a new event stream, from the last event seen.
+   */
+  function startConversation(kept = null) {
     state.events?.close();
     closeDialog();
     chat.replaceChildren();
     state.messages.clear();
-    state.conversationId = `a:playground-${randomId()}`;
+    state.kept = kept ?? { tenantId: state.tenantId, conversationId: `a:playground-${randomId()}`, lastSeq: 0, entries: [] };
+    state.conversationId = state.kept.conversationId;
+    if (kept) showKept(kept);
+    else keep();
     input.disabled = true;
     $('send').disabled = true;
     setStatus('connecting');
 
-    const events = new EventSource(`/playground/events?conversation=${encodeURIComponent(state.conversationId)}`);
+    const events = new EventSource(`/playground/events?conversation=${encodeURIComponent(state.conversationId)}&after=${state.kept.lastSeq}`);
     state.events = events;
-    const on = (name, handle) => events.addEventListener(name, (event) => handle(JSON.parse(event.data)));
+    const on = (name, handle) =>
+      events.addEventListener(name, (event) => {
+        handle(JSON.parse(event.data));
+        state.kept.lastSeq = Number(event.lastEventId) || state.kept.lastSeq;
+        keep();
+      });
     on('activity', addBotMessage);
     on('update', updateBotMessage);
     on('delete', (a) => deleteBotMessage(a.id));
     events.addEventListener('error', () => setStatus('connecting'));
-    let greeted = false;
+    // A kept conversation was greeted when it began.
+    let greeted = kept !== null;
     events.addEventListener('ready', () => {
       setStatus('connected');
       input.disabled = false;
@@ -418,7 +564,7 @@
       // As when Teams installs the app: the bot greets a user it has not met in this tenant.
       const key = `playground.greeted.${state.tenantId}.${userId}`;
       if (localStorage.getItem(key)) {
-        note(t('welcomeBack'));
+        note(t('welcomeBack'), 'info', true);
         return;
       }
       localStorage.setItem(key, '1');
@@ -434,6 +580,7 @@
     for (const node of document.querySelectorAll('[data-text]')) node.textContent = t(node.dataset.text);
     input.placeholder = t('placeholder');
     setStatus(input.disabled ? 'connecting' : 'connected');
+    window.playgroundOutbox?.setLocale(state.locale);
   }
 
   for (const button of document.querySelectorAll('[data-locale]')) {
@@ -452,10 +599,12 @@
     void sendText(text);
   });
 
+  // Teams keeps one chat with the bot per tenant: another tenant is another conversation, and the page says so.
   $('tenant').addEventListener('change', (event) => {
     state.tenantId = event.target.value;
     localStorage.setItem('playground.tenant', state.tenantId);
     startConversation();
+    note(t('otherTenant').replace('{tenant}', event.target.selectedOptions[0]?.textContent ?? ''), 'info', true);
   });
 
   async function main() {
@@ -471,7 +620,7 @@
     state.tenantId = state.config.tenants.some((x) => x.id === saved) ? saved : state.config.tenants[0]?.id ?? '';
     select.value = state.tenantId;
     applyLocale();
-    startConversation();
+    startConversation(keptChat(state.tenantId));
   }
 
   main().catch((error) => note(`The playground could not start: ${error.message}`, 'error'));

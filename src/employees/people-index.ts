@@ -42,10 +42,10 @@ function within(dn: string, baseDn: string): boolean {
   }
 }
 
-/** Whether someone was found in a group the bot must not touch, and when that was read. */
+/** Whether someone is in a group the bot must not touch: the answer, and when it was read (once it came). */
 interface ProtectionMark {
-  readonly inGroup: boolean;
-  readonly readAt: number;
+  readonly answer: Promise<boolean>;
+  readonly readAt?: number;
 }
 
 export class PeopleIndex {
@@ -104,15 +104,27 @@ export class PeopleIndex {
     const fresh = this.options.protectionMarksMs ?? 60_000;
     let known = this.marks.get(tenant.key);
     if (!known) this.marks.set(tenant.key, (known = new Map()));
+    const marks = known;
+    // Those being read for another admin right now are waited for, not read again (50 admins
+    // opening the same page at once make one search).
     const stale = guids.filter((guid) => {
-      const mark = known.get(guid);
-      return !mark || now - mark.readAt >= fresh;
+      const mark = marks.get(guid);
+      return !mark || (mark.readAt !== undefined && now - mark.readAt >= fresh);
     });
     if (stale.length > 0) {
-      const found = await this.directory.inProtectedGroups(tenant, stale);
-      for (const guid of stale) known.set(guid, { inGroup: found.has(guid), readAt: now });
+      const reading = this.directory.inProtectedGroups(tenant, stale);
+      for (const guid of stale) {
+        const answer = reading.then((found) => found.has(guid));
+        marks.set(guid, { answer });
+        // Settled, it is known from the time of the read; failed, it is read again next time.
+        answer.then(
+          () => marks.get(guid)?.answer === answer && marks.set(guid, { answer, readAt: now }),
+          () => marks.get(guid)?.answer === answer && marks.delete(guid),
+        );
+      }
     }
-    return new Set(guids.filter((guid) => known.get(guid)?.inGroup === true));
+    const answers = await Promise.all(guids.map((guid) => marks.get(guid)?.answer ?? Promise.resolve(false)));
+    return new Set(guids.filter((_, i) => answers[i]));
   }
 
   close(): void {

@@ -249,7 +249,7 @@ describe("an environment's list in memory", () => {
 });
 
 describe("the marks on a list's rows", () => {
-  it('finds who is in a protected group with one search, asks nothing more while the marks are fresh, and reads them again after', async () => {
+  it('finds who is in a protected group with one search however many ask at once, asks nothing more while the marks are fresh, and reads them again after', async () => {
     const groupDn = `CN=Ix Board,${OU}`;
     await asDomainAdmin((c) => c.add(groupDn, { objectClass: 'group', cn: 'Ix Board', sAMAccountName: 'ix_board' }));
     const bram = dnOf('Bram Bos');
@@ -272,7 +272,9 @@ describe("the marks on a list's rows", () => {
       return people.filter((p) => marked.has(p.guid)).map((p) => p.displayName);
     };
 
-    expect(await names()).toEqual(['Bram Bos']);
+    // Many admins opening the same page at once: one search.
+    const atOnce = await Promise.all(Array.from({ length: 10 }, () => names()));
+    expect(atOnce.every((shown) => shown.length === 1 && shown[0] === 'Bram Bos')).toBe(true);
     expect(searches).toBe(1);
     // Paging back and forth, or the list shown again after an action: no search.
     expect(await names()).toEqual(['Bram Bos']);

@@ -40,6 +40,8 @@ const { values: args } = parseArgs({
     audit: { type: 'string', default: '100000' },
     employees: { type: 'string', default: '10000' },
     fresh: { type: 'boolean', default: false },
+    /** The bot's LDAP_POOL_SIZE (its default when not given). */
+    pool: { type: 'string' },
     /** A folder: each bot started writes a V8 CPU profile there (open it in Chrome's DevTools). */
     profile: { type: 'string' },
   },
@@ -470,6 +472,7 @@ const botEnv = (dataDir) => ({
   TENANTS_FILE: tenantsFile,
   LOG_LEVEL: 'warn',
   DANGEROUSLY_ALLOW_UNAUTHENTICATED: 'true',
+  ...(args.pool ? { LDAP_POOL_SIZE: args.pool } : {}),
   PORT: String(port++),
 });
 
@@ -590,7 +593,8 @@ try {
   for (const a of admins) await signIn(a, big);
   let errors = 0;
   const flowBot = [];
-  const turn = async (work, check) => {
+  const byKind = {};
+  const turn = async (work, check, kind) => {
     const started = performance.now();
     try {
       const result = await work();
@@ -602,28 +606,30 @@ try {
       errors++;
     }
     flowBot.push(performance.now() - started);
+    (byKind[kind] ??= []).push(performance.now() - started);
   };
   const flowTargets = admins.map((_, i) => `big_e${(i * 193 + 7) % EMPLOYEES}`);
   await Promise.all(
     admins.map(async (a, i) => {
       let page;
-      await turn(async () => (page = await a.say('list')), (x) => looksFailed(x.card));
+      await turn(async () => (page = await a.say('list')), (x) => looksFailed(x.card), '`list`');
       let nextButton;
       try {
         nextButton = buttonOf(page.card, /Next/);
       } catch {
         errors++;
       }
-      if (nextButton) await turn(() => a.execute(nextButton, page.id), looksFailed);
-      await turn(() => a.say('find Anna'), (x) => looksFailed(x.card));
+      if (nextButton) await turn(() => a.execute(nextButton, page.id), looksFailed, 'next page');
+      await turn(() => a.say('find Anna'), (x) => looksFailed(x.card), '`find`');
       let employee;
-      await turn(async () => (employee = await a.say(`reset ${flowTargets[i]}`)), (x) => looksFailed(x.card));
-      if (employee) await turn(() => a.taskFetch(buttonOf(employee.card, 'reset'), employee.id), (card) => !PASSWORD.test(text(card)));
+      await turn(async () => (employee = await a.say(`reset ${flowTargets[i]}`)), (x) => looksFailed(x.card), '`reset <user>`');
+      if (employee) await turn(() => a.taskFetch(buttonOf(employee.card, 'reset'), employee.id), (card) => !PASSWORD.test(text(card)), 'Reset dialog');
     }),
   );
   const people = await Promise.all(flowTargets.map((sam) => accountOf(raw.c, big, sam)));
   let rawErrors = 0;
   const flowRaw = [];
+  const rawByKind = {};
   await Promise.all(
     people.map(async (person, i) => {
       let c;
@@ -633,7 +639,7 @@ try {
         rawErrors += 5;
         return;
       }
-      const step = async (work) => {
+      const step = async (work, kind) => {
         const started = performance.now();
         try {
           await work();
@@ -641,21 +647,23 @@ try {
           rawErrors++;
         }
         flowRaw.push(performance.now() - started);
+        (rawByKind[kind] ??= []).push(performance.now() - started);
       };
-      await step(() => RAW.adminCheck(c, bigAdmin, big));
-      await step(() => RAW.adminCheck(c, bigAdmin, big));
-      await step(() => RAW.adminCheck(c, bigAdmin, big));
-      await step(async () => (await RAW.adminCheck(c, bigAdmin, big), await RAW.byGuid(c, big, person.guidBytes)));
+      await step(() => RAW.adminCheck(c, bigAdmin, big), '`list`');
+      await step(() => RAW.adminCheck(c, bigAdmin, big), 'next page');
+      await step(() => RAW.adminCheck(c, bigAdmin, big), '`find`');
+      await step(async () => (await RAW.adminCheck(c, bigAdmin, big), await RAW.byGuid(c, big, person.guidBytes)), '`reset <user>`');
       await step(async () => {
         await RAW.adminCheck(c, bigAdmin, big);
         await RAW.byGuid(c, big, person.guidBytes);
         await RAW.reset(c, big, person.guidBytes, person.dn, `Raw-${i}-Flow-2026!x`);
-      });
+      }, 'Reset dialog');
       await c.unbind();
     }),
   );
   for (const sample of errorSamples) log('an error the bot answered:', sample);
   row(`${ADMINS} admins at once, every turn`, flowBot, flowRaw, `${EMPLOYEES}; errors: bot ${errors}, raw ${rawErrors}`);
+  for (const [kind, times] of Object.entries(byKind)) row(`${ADMINS} admins at once: ${kind}`, times, rawByKind[kind] ?? [], `${EMPLOYEES}`);
   await bot.stop();
   bot = undefined;
 

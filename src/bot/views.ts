@@ -55,7 +55,7 @@ export function pickerFor(deps: BotDeps, caller: Caller, session: AdminSession, 
 }
 
 export async function listCard(deps: BotDeps, caller: Caller, a: ActingAdmin, page: EmployeePage, search?: string, note?: string): Promise<Card> {
-  const [refusals, recent] = await Promise.all([refusalMarks(deps.core.directory, a, page.people), recentActionsBy(deps.core.audit, a, page.people.map((p) => p.guid))]);
+  const [refusals, recent] = await Promise.all([refusalMarks(deps.core.people, a, page.people), recentActionsBy(deps.core.audit, a, page.people.map((p) => p.guid))]);
   // Confirmations only for the rows that get buttons: Reset and Mail password, or Unlock.
   const open = page.people.filter((p) => !refusals.has(p.guid));
   const locked = page.people.filter((p) => isUnlockable(p, refusals.get(p.guid)));

@@ -149,13 +149,18 @@ export async function recentActionsBy(audit: AuditLog, acting: ActingAdmin, guid
 }
 
 /**
- * Which of these people the bot will refuse, and why, for marking them (no buttons, a reason): one
- * search for group memberships per page, the rest from what the list already holds.
+ * Which of these people the bot will refuse, and why, for marking them (no buttons, a reason): at
+ * most one search for group memberships per page (the lists in memory keep its answer for a
+ * minute: src/employees/people-index.ts), the rest from what the list already holds.
  */
-export async function refusalMarks(directory: Directory, acting: ActingAdmin, people: readonly Person[]): Promise<Map<string, RefusalMark>> {
+export async function refusalMarks(
+  groups: Pick<Directory, 'inProtectedGroups'>,
+  acting: ActingAdmin,
+  people: readonly Person[],
+): Promise<Map<string, RefusalMark>> {
   const marks = new Map<string, RefusalMark>();
   if (people.length === 0) return marks;
-  const inGroups = await directory.inProtectedGroups(acting.tenant, people.map((p) => p.guid));
+  const inGroups = await groups.inProtectedGroups(acting.tenant, people.map((p) => p.guid));
   for (const person of people) {
     const mark = refusalMark(person, acting.session.admin.guid, inGroups.has(person.guid));
     if (mark) marks.set(person.guid, mark);

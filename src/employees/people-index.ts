@@ -21,6 +21,8 @@ export interface PeopleIndexOptions {
   readonly pollMs: number;
   /** How often each list is read whole again (to drop deleted accounts). */
   readonly reloadMs: number;
+  /** How long a list row's "in a protected group" mark is taken as known (default one minute). */
+  readonly protectionMarksMs?: number;
   readonly log?: Logger | undefined;
 }
 
@@ -40,8 +42,16 @@ function within(dn: string, baseDn: string): boolean {
   }
 }
 
+/** Whether someone was found in a group the bot must not touch, and when that was read. */
+interface ProtectionMark {
+  readonly inGroup: boolean;
+  readonly readAt: number;
+}
+
 export class PeopleIndex {
   private readonly loaded = new Map<string, Loaded>();
+  /** Per environment, per objectGUID: the protected-group marks of list rows (src/bot/views.ts). */
+  private readonly marks = new Map<string, Map<string, ProtectionMark>>();
   private readonly loading = new Map<string, Promise<PeopleList>>();
   private timer: NodeJS.Timeout | undefined;
   /** One round of reloads and reads of changes at a time, so that none applies an older state over a newer one. */
@@ -81,6 +91,30 @@ export class PeopleIndex {
     }
   }
 
+  /**
+   * Which of these people are in a group the bot must not touch (admin, protected and privileged
+   * groups, nested): the marks on a list's rows. Asked of the directory in one search for those
+   * not read within `protectionMarksMs`, so paging back and forth or a list shown again after an
+   * action asks nothing. Group membership is not among the changes read every few seconds (a
+   * group's members change, not the member), hence the expiry. Only marks: whatever a card says,
+   * every action checks its target's protection in the directory itself.
+   */
+  async inProtectedGroups(tenant: Tenant, guids: readonly string[]): Promise<ReadonlySet<string>> {
+    const now = Date.now();
+    const fresh = this.options.protectionMarksMs ?? 60_000;
+    let known = this.marks.get(tenant.key);
+    if (!known) this.marks.set(tenant.key, (known = new Map()));
+    const stale = guids.filter((guid) => {
+      const mark = known.get(guid);
+      return !mark || now - mark.readAt >= fresh;
+    });
+    if (stale.length > 0) {
+      const found = await this.directory.inProtectedGroups(tenant, stale);
+      for (const guid of stale) known.set(guid, { inGroup: found.has(guid), readAt: now });
+    }
+    return new Set(guids.filter((guid) => known.get(guid)?.inGroup === true));
+  }
+
   close(): void {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
@@ -105,6 +139,8 @@ export class PeopleIndex {
     entry.list = new PeopleList(people);
     entry.mark = mark;
     entry.loadedAt = Date.now();
+    // Marks of people who left stay no longer than the list that showed them.
+    this.marks.delete(entry.tenant.key);
   }
 
   /** One round: lists due for a whole read get one, then the changes since the oldest mark are applied to all. */

@@ -248,6 +248,45 @@ describe("an environment's list in memory", () => {
   });
 });
 
+describe("the marks on a list's rows", () => {
+  it('finds who is in a protected group with one search, asks nothing more while the marks are fresh, and reads them again after', async () => {
+    const groupDn = `CN=Ix Board,${OU}`;
+    await asDomainAdmin((c) => c.add(groupDn, { objectClass: 'group', cn: 'Ix Board', sAMAccountName: 'ix_board' }));
+    const bram = dnOf('Bram Bos');
+    const member = (operation: 'add' | 'delete') =>
+      asDomainAdmin((c) => c.modify(groupDn, new Change({ operation, modification: new Attribute({ type: 'member', values: [bram] }) })));
+    await member('add');
+    const guarded: Tenant = { ...tenant, protectedGroupDns: [groupDn] };
+
+    let searches = 0;
+    const directory = Object.create(h.core.directory) as Directory;
+    directory.inProtectedGroups = (t, guids) => {
+      searches += 1;
+      return h.core.directory.inProtectedGroups(t, guids);
+    };
+    const index = new PeopleIndex(directory, { pollMs: 60_000, reloadMs: 60 * 60_000, protectionMarksMs: 1500 });
+    indexes.push(index);
+    const people = everyone(await index.list(guarded));
+    const names = async () => {
+      const marked = await index.inProtectedGroups(guarded, people.map((p) => p.guid));
+      return people.filter((p) => marked.has(p.guid)).map((p) => p.displayName);
+    };
+
+    expect(await names()).toEqual(['Bram Bos']);
+    expect(searches).toBe(1);
+    // Paging back and forth, or the list shown again after an action: no search.
+    expect(await names()).toEqual(['Bram Bos']);
+    expect(searches).toBe(1);
+
+    // Taken out of the group: the mark lasts as long as it is fresh, then the directory is asked again.
+    await member('delete');
+    expect(await names()).toEqual(['Bram Bos']);
+    await new Promise((resolve) => setTimeout(resolve, 1600));
+    expect(await names()).toEqual([]);
+    expect(searches).toBe(2);
+  });
+});
+
 describe('an action on someone the list shows', () => {
   it('reads the target again: made protected or "password never expires" after the list was loaded, it is refused', async () => {
     const list = await newIndex(h.core.directory).list(tenant);

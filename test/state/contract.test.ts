@@ -446,6 +446,52 @@ describe.each(subjects)('state contract: $name', (subject) => {
       expect(ids(await b.audit.openIntents(new Date('2026-02-10T11:00:00Z')))).toEqual(['twice', 'open-mail', 'unknown-answer']);
     });
 
+    describe('between (the export)', () => {
+      const entries = async (range: Parameters<Instance['audit']['between']>[0]): Promise<AuditEntry[]> => {
+        const found: AuditEntry[] = [];
+        for await (const e of b.audit.between(range)) found.push(e);
+        return found;
+      };
+      const all = async (range: Parameters<Instance['audit']['between']>[0]) => ids(await entries(range));
+      beforeEach(async () => {
+        const rec = (iso: string, overrides: Partial<AuditRecordInput>) => a.audit.record(entry({ time: new Date(iso), ...overrides }));
+        await rec('2025-12-20T10:00:00Z', { correlationId: 'december' }); // older than `recent` reads: the export has it
+        await rec('2026-01-31T23:59:59.999Z', { correlationId: 'january' });
+        await rec('2026-02-01T00:00:00Z', { correlationId: 'february-intent', outcome: 'intent' });
+        await rec('2026-02-01T00:00:00Z', { correlationId: 'february-outcome' });
+        await rec('2026-02-03T09:00:00Z', { correlationId: 'hosting', environment: 'hosting' });
+        await rec('2026-02-04T09:00:00Z', { correlationId: 'no-environment', environment: null, action: 'sign-in', target: undefined });
+        await rec('2026-02-05T09:00:00Z', { correlationId: 'beta', environment: 'beta' });
+      });
+
+      it('yields the entries from `from` (included) to `to` (not included), oldest first, as recorded', async () => {
+        expect(await all({})).toEqual(['december', 'january', 'february-intent', 'february-outcome', 'hosting', 'no-environment', 'beta']);
+        expect(await all({ from: new Date('2026-01-31T23:59:59.999Z'), to: new Date('2026-02-03T09:00:00Z') })).toEqual(['january', 'february-intent', 'february-outcome']);
+        expect(await all({ from: new Date('2026-02-01T00:00:00.001Z') })).toEqual(['hosting', 'no-environment', 'beta']);
+        expect(await all({ to: new Date('2026-01-31T23:59:59.999Z') })).toEqual(['december']);
+        expect(await all({ from: new Date('2026-03-01T00:00:00Z') })).toEqual([]);
+        const [first] = await entries({ to: new Date('2026-01-01T00:00:00Z') });
+        expect(first).toMatchObject({ time: '2025-12-20T10:00:00.000Z', environment: 'acme', action: 'reset', outcome: 'success', target: { sam: 'sbf_jmus' } });
+      });
+
+      it('filters by environment: one, several, or none (then entries without one are included)', async () => {
+        expect(await all({ environments: ['hosting'] })).toEqual(['hosting']);
+        expect(await all({ environments: ['beta', 'hosting'], from: new Date('2026-02-01T00:00:00Z') })).toEqual(['hosting', 'beta']);
+        expect(await all({ environments: ['acme'], from: new Date('2026-01-01T00:00:00Z') })).toEqual(['january', 'february-intent', 'february-outcome']);
+        expect(await all({ environments: [] })).toEqual([]);
+        expect(await all({ environments: ['nowhere'] })).toEqual([]);
+      });
+
+      it('yields every one of 1,100 entries once, in the order recorded, past the batches it reads in', async () => {
+        at('2026-02-20T08:00:00.000Z');
+        for (let i = 0; i < 1_100; i++) {
+          if (i % 300 === 0) later(1); // runs of equal times
+          await (i % 2 ? a : b).audit.record(entry({ correlationId: `bulk-${i}`, detail: 'x'.repeat(100) }));
+        }
+        expect(await all({ from: new Date('2026-02-20T00:00:00Z') })).toEqual(Array.from({ length: 1_100 }, (_, i) => `bulk-${i}`));
+      });
+    });
+
     it('keeps all of 200 concurrent entries from every instance', async () => {
       const recorded = await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).audit.record(entry({ correlationId: `c-${i}` }))));
       const found = await a.audit.recent({ limit: 500 });

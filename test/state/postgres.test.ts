@@ -11,7 +11,7 @@ import { Pool } from 'pg';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isAppError } from '../../src/errors/catalog.js';
-import { OPEN_INTENTS_SQL, PURGE_BATCH_SQL, recentQuery } from '../../src/state/postgres/audit.js';
+import { betweenQuery, OPEN_INTENTS_SQL, PURGE_BATCH_SQL, recentQuery } from '../../src/state/postgres/audit.js';
 import { createPostgresState, type PostgresStateOptions } from '../../src/state/postgres/index.js';
 import { MIGRATIONS } from '../../src/state/postgres/migrations.js';
 import type { StateStore } from '../../src/state/state.js';
@@ -188,8 +188,18 @@ describe('audit queries', () => {
     const newest = recentQuery({ limit: 15 }, null);
     plans['newest'] = await plan(newest.text, newest.values);
     expect(plans['newest']).toMatch(/Index Scan using audit_entries_time/);
+    // The export's pages (after the first): oldest first from where the last one ended, on the same indexes.
+    const after = { time: new Date(Date.now() - 10 * 86_400_000).toISOString(), seq: '50000' };
+    const exportEnvironment = betweenQuery({ environments: ['acme'], from: new Date(Date.now() - 20 * 86_400_000) }, after);
+    plans['export-environment'] = await plan(exportEnvironment.text, exportEnvironment.values);
+    // Of one environment the page's range is found on its index (a sort of those rows at most).
+    expect(plans['export-environment']).toMatch(/Index (Scan Backward using|Scan on) audit_entries_environment_time/);
+    expect(plans['export-environment']).toMatch(/Index Cond: \(\(environment = 'acme'::text\) AND \("time" >= /);
+    const exportAll = betweenQuery({ from: new Date(Date.now() - 20 * 86_400_000), to: new Date() }, after);
+    plans['export-all'] = await plan(exportAll.text, exportAll.values);
+    expect(plans['export-all']).toMatch(/Index Scan Backward using audit_entries_time/);
     for (const text of Object.values(plans)) expect(text).not.toMatch(/Seq Scan/);
-    for (const text of [plans['environment'], plans['newest']]) expect(text).not.toMatch(/Sort/); // the index gives the order
+    for (const text of [plans['environment'], plans['newest'], plans['export-all']]) expect(text).not.toMatch(/Sort/); // the index gives the order
     expect(await plan(PURGE_BATCH_SQL, [null, 30 * 86_400_000])).toMatch(/audit_entries_time/);
     // Reconciliation: the intents through their own index, each one's other entries by correlation id.
     await admin.query(`
@@ -220,7 +230,17 @@ describe('audit queries', () => {
       employeeHistoryMs: await timed(() => store.audit.recent({ environment: 'env-7', targetSam: 'sbf_user7', limit: 15 })),
       purgeMs: 0,
       purged: 0,
+      exportAllMs: 0,
     };
+    // The export, in pages of a thousand: every entry once, oldest first.
+    const exported: string[] = [];
+    for await (const entry of store.audit.between({ environments: ['acme'] })) exported.push(entry.correlationId ?? '');
+    expect(exported).toEqual([...Array.from({ length: 2_500 }, (_, i) => `n-${40 * (i + 1)}`), '']); // and the intent just recorded
+    const exportStarted = performance.now();
+    let count = 0;
+    for await (const entry of store.audit.between({})) if (entry.action === 'reset') count++;
+    ms.exportAllMs = Math.round(performance.now() - exportStarted);
+    expect(count).toBe(100_001); // and the one recorded above
     // Purging as if 10 days later: what is older than 20 days today goes (about 13,600 entries, in two batches).
     const later = new Date(Date.now() + 10 * 86_400_000);
     const cutoff = new Date(later.getTime() - 30 * 86_400_000);

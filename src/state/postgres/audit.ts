@@ -80,11 +80,11 @@ export function createPostgresAuditLog(db: Db, options: { retentionDays: number;
       let after: { time: string; seq: string } | undefined;
       for (;;) {
         const { text, values } = betweenQuery(range, after);
-        const { rows } = await db.query<{ entry: unknown; at: string; seq: string }>(text, values);
+        const { rows } = await db.query<{ entry: unknown; at: string; after_seq: string }>(text, values);
         yield* checked(rows);
         const last = rows.at(-1);
         if (last === undefined || rows.length < EXPORT_BATCH) return;
-        after = { time: last.at, seq: last.seq };
+        after = { time: last.at, seq: last.after_seq };
       }
     },
 
@@ -149,13 +149,14 @@ export function betweenQuery(range: AuditRange, after: { time: string; seq: stri
   };
   if (range.from !== undefined) where.push(`time >= ${param(range.from)}::timestamptz`);
   if (range.to !== undefined) where.push(`time < ${param(range.to)}::timestamptz`);
-  if (range.environments !== undefined) where.push(`environment = ANY (${param([...range.environments])}::text[])`);
+  if (range.environments?.length === 1) where.push(`environment = ${param(range.environments[0])}::text`);
+  else if (range.environments !== undefined) where.push(`environment = ANY (${param([...range.environments])}::text[])`);
   if (after !== undefined) {
     const time = param(after.time);
     where.push(`time >= ${time}::timestamptz AND (time > ${time}::timestamptz OR seq > ${param(after.seq)}::bigint)`);
   }
   const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-  return { text: `SELECT entry, time::text AS at, seq::text AS seq FROM audit_entries ${filter} ORDER BY time, seq LIMIT ${EXPORT_BATCH}`, values };
+  return { text: `SELECT entry, time::text AS at, seq::text AS after_seq FROM audit_entries ${filter} ORDER BY time, seq LIMIT ${EXPORT_BATCH}`, values };
 }
 
 /** One batch of the purge: $1 now (null: the database's), $2 the retention in ms. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Audit log benchmark: time per `record` and per `recent({ limit: 15 })` with 0, 10,000 and
- * 100,000 entries in the month file, for the JSON Lines log (with and without an fdatasync per
+ * 100,000 entries in the month file, and of the operator's export of them all (CSV, src/audit/export.ts), for the JSON Lines log (with and without an fdatasync per
  * entry) and, for comparison, the lowdb document of earlier versions (reimplemented here on
  * src/storage/json-file.ts as it was: the whole month file read, rewritten and fsync'd per entry).
  * Prints figures; asserts nothing.
@@ -32,13 +32,14 @@ await writeFile(
     extends: path.join(repo, 'tsconfig.json'),
     compilerOptions: { noEmit: false, sourceMap: false, rootDir: repo, outDir: path.join(build, 'out') },
     include: [],
-    files: [path.join(repo, 'src/audit/audit-log.ts'), path.join(repo, 'src/storage/json-file.ts')],
+    files: [path.join(repo, 'src/audit/audit-log.ts'), path.join(repo, 'src/audit/export.ts'), path.join(repo, 'src/storage/json-file.ts')],
   }),
 );
 execFileSync(process.execPath, [path.join(repo, 'node_modules/typescript/bin/tsc'), '-p', path.join(build, 'tsconfig.json')], { stdio: 'inherit' });
 const load = (file) => import(pathToFileURL(path.join(build, 'out', file)).href);
 const { createFileAuditLog, auditEntrySchema } = await load('src/audit/audit-log.js');
 const { jsonFile, ensurePrivateDir } = await load('src/storage/json-file.js');
+const { exportAudit } = await load('src/audit/export.js');
 
 // --- data ---------------------------------------------------------------------------------------
 const NOW = new Date('2026-02-27T12:00:00Z');
@@ -143,6 +144,15 @@ try {
     console.log(`  new record, no fsync (page cache)   ${fmt(await time(runs(200), (i) => unsynced.record(input(i))))}`);
     console.log(`  new recent({ limit: 15 })           ${fmt(await time(runs(100), () => synced.recent({ environment: 'acme', limit: 15 })))}`);
     console.log(`  new recent for one account          ${fmt(await time(runs(10), () => synced.recent({ environment: 'acme', targetSam: 'sbf_rare', limit: 15 })))}`);
+    if (n > 0) {
+      let bytes = 0;
+      const rssBefore = process.memoryUsage().rss;
+      const started = performance.now();
+      const count = await exportAudit(synced, { range: {}, format: 'csv', write: async (chunk) => void (bytes += Buffer.byteLength(chunk)) });
+      const ms = performance.now() - started;
+      const rssGrowth = (process.memoryUsage().rss - rssBefore) / 1e6;
+      console.log(`  export as CSV, every entry          ${ms.toFixed(0).padStart(9)} ms for ${count.toLocaleString('en')} entries, ${(bytes / 1e6).toFixed(1)} MB of CSV, RSS +${rssGrowth.toFixed(0)} MB`);
+    }
 
     const oldDir = path.join(root, `json-${n}`);
     const oldSize = await fill(oldDir, n, 'json');

@@ -6,7 +6,7 @@
  * RFC 4180 parser of this file's own.
  */
 import { execFile } from 'node:child_process';
-import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -350,11 +350,23 @@ describe('npm run audit beside a running bot on DATA_DIR', () => {
   });
 
   it('runs as npm run -s audit, the command the README gives', async () => {
-    const npm = await runCli(['--', '--environment', 'hosting'], { DATA_DIR: dir }, ['npm', '--prefix', REPO, 'run', '-s', 'audit']);
+    // The project's package.json and build in a folder of their own, without a developer's .env.
+    const project = join(workDir, 'project');
+    await mkdir(project);
+    await copyFile(join(REPO, 'package.json'), join(project, 'package.json'));
+    await symlink(join(REPO, 'dist'), join(project, 'dist'), 'dir');
+    await symlink(join(REPO, 'node_modules'), join(project, 'node_modules'), 'dir');
+    const npm = await runCli(['--', '--environment', 'hosting'], { DATA_DIR: dir }, ['npm', '--prefix', project, 'run', '-s', 'audit']);
     const direct = await runCli(['--environment', 'hosting'], { DATA_DIR: dir });
     expect(npm.code).toBe(0);
     expect(npm.stdout).toBe(direct.stdout);
     expect(csvRecords(npm.stdout)).toHaveLength(2);
+  });
+
+  it('explains itself with --help, on standard output, exit code 0', async () => {
+    const { code, stdout } = await runCli(['--help'], { DATA_DIR: dir });
+    expect(code).toBe(0);
+    for (const option of ['--environment <key>', '--from <date>', '--to <date>', '--format csv|jsonl', '--help']) expect(stdout).toContain(option);
   });
 });
 

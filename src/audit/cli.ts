@@ -13,7 +13,7 @@ import { ConfigError, loadStoreSettings, tenantKeySchema } from '../config/confi
 import { DotEnvError, readEnvironment } from '../config/environment.js';
 import { AppError } from '../errors/catalog.js';
 import { createLogger } from '../log/logger.js';
-import { openAuditReader } from '../state/create-state.js';
+import { openAuditReader, type AuditReader } from '../state/create-state.js';
 import { embeddedAuditDir } from '../state/embedded/index.js';
 import type { AuditFileEvent, AuditRange } from './audit-log.js';
 import { EXPORT_FORMATS, exportAudit, type ExportFormat } from './export.js';
@@ -100,7 +100,7 @@ function parseAuditArgs(argv: readonly string[]): { ok: true; args: Args } | { o
   }
   const parsed = argsSchema.safeParse(values);
   if (parsed.success) return { ok: true, args: parsed.data };
-  return { ok: false, problems: parsed.error.issues.map((issue) => `--${String(issue.path[0] ?? 'to')}: ${issue.message}`) };
+  return { ok: false, problems: parsed.error.issues.map((issue) => (issue.path.length > 0 ? `--${String(issue.path[0])}: ${issue.message}` : issue.message)) };
 }
 
 /** node:util parseArgs' refusals, reworded to name the option (or the stray argument) first. */
@@ -146,14 +146,6 @@ async function main(argv: readonly string[]): Promise<number> {
   if (!settings.databaseUrl && !existsSync(embeddedAuditDir(settings.dataDir))) {
     console.error(`warning: ${embeddedAuditDir(settings.dataDir)} does not exist: no entry was ever recorded there (is DATA_DIR the bot's?)`);
   }
-  const log = createLogger('warn', process.stderr);
-  const reader = await openAuditReader(settings, {
-    log,
-    onFileEvent: (event) => {
-      const text = describeEvent(event);
-      if (text !== undefined) console.error(text);
-    },
-  });
   let stdoutClosed = false;
   const write = (chunk: string): Promise<void> =>
     new Promise((resolve, reject) => {
@@ -162,7 +154,15 @@ async function main(argv: readonly string[]): Promise<number> {
   process.stdout.on('error', () => {
     stdoutClosed = true; // reported through the write's callback
   });
+  let reader: AuditReader | undefined;
   try {
+    reader = await openAuditReader(settings, {
+      log: createLogger('warn', process.stderr),
+      onFileEvent: (event) => {
+        const text = describeEvent(event);
+        if (text !== undefined) console.error(text);
+      },
+    });
     const count = await exportAudit(reader.audit, { range: args.range, format: args.format, write });
     const store = settings.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `DATA_DIR ${settings.dataDir}`;
     const { from, to, environments } = args.range;
@@ -177,7 +177,7 @@ async function main(argv: readonly string[]): Promise<number> {
     console.error(`audit export failed: ${appError.code}: ${appError.userMessage('en')}${appError.code === 'CONFIG_INVALID' ? '' : cause}`);
     return 1;
   } finally {
-    await reader.close();
+    await reader?.close();
   }
 }
 

@@ -101,8 +101,8 @@ export const pickIntentSchema = z.enum(['reset', 'mail', 'status']);
 const pickButton = z
   .object({ verb: z.literal('pick'), guid: guidSchema, intent: pickIntentSchema })
   .strict();
-/** Unlock: Action.Execute with a single-use confirmation of its own purpose. */
-const unlockButton = z.object({ verb: z.literal('unlock'), guid: guidSchema, nonce: nonceSchema }).strict();
+/** Unlock: Action.Execute with a single-use confirmation of its own purpose; from a list row, that list comes back. */
+const unlockButton = z.object({ verb: z.literal('unlock'), guid: guidSchema, nonce: nonceSchema, list: listOriginSchema.optional() }).strict();
 const dialogCloseButton = z.object({ verb: z.literal('dialog.close'), msteams: msteamsSchema }).strict();
 /** Check again: what became of a password change the directory did not confirm (its audit correlation id). */
 const resetCheckButton = z.object({ verb: z.literal('reset.check'), guid: guidSchema, correlationId: z.string().uuid() }).strict();

@@ -280,9 +280,10 @@ export function employeeListCard(
     environmentName: string;
     /**
      * `mark`: what the admin did to that employee lately ("reset by you at 10:42"); `refusal`: why
-     * the bot will refuse them (the row then has no buttons); only rows without one carry a nonce.
+     * the bot will refuse them (the row then has no Reset or Mail password); only rows without one
+     * carry a nonce. `unlockNonce`: a locked-out account's row gets Unlock, as its card does.
      */
-    people: readonly { person: Person; nonce?: string; mark?: string; refusal?: string }[];
+    people: readonly { person: Person; nonce?: string; unlockNonce?: string; mark?: string; refusal?: string }[];
     timeZone?: string;
     /** The request that reads this page again: row buttons carry it, so the list comes back after an action. */
     origin?: ListOrigin;
@@ -321,20 +322,28 @@ export function employeeListCard(
         empty: search === '' ? t.empty : fill(t.emptySearch, { search: quoted }),
         reset: texts.common.reset,
         mailPassword: options.mailMode === 'link' ? texts.common.sendLink : texts.common.mailPassword,
+        unlock: texts.common.unlock,
       },
       search,
       hasNote: note !== '',
       note,
       isEmpty: people.length === 0,
-      people: people.map(({ person, nonce, mark, refusal }) => ({
-        ...personRow(person, texts, widths, environmentName, lang, options.timeZone),
-        hasMark: mark !== undefined,
-        mark: clip(mark ?? '', 200),
-        refused: refusal !== undefined || nonce === undefined,
-        refusal: refusal ?? '',
-        reset: nonce === undefined ? {} : buttonData('reset', { guid: person.guid, nonce, ...list }),
-        mail: nonce === undefined ? {} : buttonData('mail.form', { guid: person.guid, ...list }),
-      })),
+      people: people.map(({ person, nonce, unlockNonce, mark, refusal }) => {
+        const canUnlock = person.status.lockedOut && unlockNonce !== undefined;
+        const refused = refusal !== undefined || nonce === undefined;
+        return {
+          ...personRow(person, texts, widths, environmentName, lang, options.timeZone),
+          hasMark: mark !== undefined,
+          mark: clip(mark ?? '', 200),
+          refused,
+          refusal: refusal ?? '',
+          hasButtons: !refused || canUnlock,
+          canUnlock,
+          reset: refused ? {} : buttonData('reset', { guid: person.guid, nonce, ...list }),
+          mail: refused ? {} : buttonData('mail.form', { guid: person.guid, ...list }),
+          unlock: canUnlock ? buttonData('unlock', { guid: person.guid, nonce: unlockNonce, ...list }) : {},
+        };
+      }),
       searchAction: buttonData('list', {}),
       hasPrevious: previous !== undefined,
       hasNext: next !== undefined,

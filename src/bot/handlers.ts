@@ -241,7 +241,7 @@ export async function handleExecute(
       case 'unlock': {
         const a = await acting(deps, caller);
         await useConfirmation({ nonces: deps.nonces, audit: deps.core.audit }, caller, a, action.data.nonce, action.data.guid, 'unlock');
-        return unlockedCard(deps, caller, a, await unlockAccount(a.admin, a.tenant, { guid: action.data.guid }, deps.core));
+        return unlockedCard(deps, caller, a, await unlockAccount(a.admin, a.tenant, { guid: action.data.guid }, deps.core), action.data.list);
       }
       case 'reset.check': {
         const a = await acting(deps, caller);

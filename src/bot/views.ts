@@ -56,17 +56,29 @@ export function pickerFor(deps: BotDeps, caller: Caller, session: AdminSession, 
 
 export async function listCard(deps: BotDeps, caller: Caller, a: ActingAdmin, page: EmployeePage, search?: string, note?: string): Promise<Card> {
   const [refusals, recent] = await Promise.all([refusalMarks(deps.core.people, a, page.people), recentActionsBy(deps.core.audit, a, page.people.map((p) => p.guid))]);
-  // Confirmations only for the rows that get buttons.
+  // Confirmations only for the rows that get buttons: Reset and Mail password, or Unlock.
   const open = page.people.filter((p) => !refusals.has(p.guid));
-  const nonces = await issueConfirmations(deps.nonces, caller, a, open.map((p) => p.guid), 'reset');
+  const locked = page.people.filter((p) => isUnlockable(p, refusals.get(p.guid)));
+  const [nonces, unlockNonces] = await Promise.all([
+    issueConfirmations(deps.nonces, caller, a, open.map((p) => p.guid), 'reset'),
+    issueConfirmations(deps.nonces, caller, a, locked.map((p) => p.guid), 'unlock'),
+  ]);
   const nonceOf = new Map(open.map((p, i) => [p.guid, nonces[i] as string]));
+  const unlockNonceOf = new Map(locked.map((p, i) => [p.guid, unlockNonces[i] as string]));
   return cards.employeeListCard(caller.language, {
     environmentName: a.tenant.name,
     people: page.people.map((person) => {
       const mark = markOf(caller, recent.get(person.guid));
       const refusal = refusals.get(person.guid);
       const nonce = nonceOf.get(person.guid);
-      return { person, ...(nonce ? { nonce } : {}), ...(mark ? { mark } : {}), ...(refusal ? { refusal: refusalText(caller, refusal) } : {}) };
+      const unlockNonce = unlockNonceOf.get(person.guid);
+      return {
+        person,
+        ...(nonce ? { nonce } : {}),
+        ...(unlockNonce ? { unlockNonce } : {}),
+        ...(mark ? { mark } : {}),
+        ...(refusal ? { refusal: refusalText(caller, refusal) } : {}),
+      };
     }),
     origin: page.origin,
     ...(search ? { search } : {}),
@@ -94,17 +106,27 @@ function markOf(caller: Caller, recent: RecentAction | undefined): string | unde
   return fill(recent.action === 'unlock' ? t.markUnlock : t.markReset, { time });
 }
 
-/** The list page a row's button was pressed on, read again: that row marked, every row's buttons fresh. */
-export async function listAgain(deps: BotDeps, caller: Caller, a: ActingAdmin, origin: ListOrigin): Promise<Card> {
+/**
+ * The list page a row's button was pressed on, read again: that row marked, every row's buttons
+ * fresh. `changed`: the employee as the action left them, shown over the list's copy, which
+ * catches up with the directory only at its next read of changes.
+ */
+export async function listAgain(deps: BotDeps, caller: Caller, a: ActingAdmin, origin: ListOrigin, options: { note?: string; changed?: Person } = {}): Promise<Card> {
   const page = await listEmployees(deps.core, a, origin);
-  return listCard(deps, caller, a, page, origin.search);
+  const { changed } = options;
+  const people = changed ? page.people.map((p) => (p.guid === changed.guid ? changed : p)) : page.people;
+  return listCard(deps, caller, a, { ...page, people }, origin.search, options.note);
+}
+
+/** A locked-out account the bot may unlock: Unlock changes no password, so "never expires" is no reason not to offer it. */
+function isUnlockable(person: Person, refusal: RefusalMark | undefined): boolean {
+  return person.status.lockedOut && (refusal === undefined || refusal === 'never-expires');
 }
 
 /** The employee card with the account's status; a locked-out account gets Unlock (its own confirmation). */
 export async function employeeCard(deps: BotDeps, caller: Caller, a: ActingAdmin, person: Person, notice?: string): Promise<Card> {
   const refusal = (await refusalMarks(deps.core.directory, a, [person])).get(person.guid);
-  // Unlock changes no password: "never expires" is no reason not to offer it.
-  const unlockable = person.status.lockedOut && (refusal === undefined || refusal === 'never-expires');
+  const unlockable = isUnlockable(person, refusal);
   const [nonce] = refusal ? [] : await issueConfirmations(deps.nonces, caller, a, [person.guid], 'reset');
   const [unlockNonce] = unlockable ? await issueConfirmations(deps.nonces, caller, a, [person.guid], 'unlock') : [];
   return cards.employeeCard(caller.language, {
@@ -119,10 +141,14 @@ export async function employeeCard(deps: BotDeps, caller: Caller, a: ActingAdmin
   });
 }
 
-/** Unlock's answer: the employee card as it is now, saying what was done. */
-export function unlockedCard(deps: BotDeps, caller: Caller, a: ActingAdmin, result: UnlockResult): Promise<Card> {
+/**
+ * Unlock's answer: the employee card as it is now, saying what was done; pressed in a list, that
+ * list page again (the row marked "unlocked by you at …", or a line when it was not locked).
+ */
+export function unlockedCard(deps: BotDeps, caller: Caller, a: ActingAdmin, result: UnlockResult, origin?: ListOrigin): Promise<Card> {
   const t = TEXTS[caller.language].unlock;
   const name = result.person.displayName;
+  if (origin) return listAgain(deps, caller, a, origin, { changed: result.person, ...(result.status === 'unlocked' ? {} : { note: fill(t.notLocked, { name }) }) });
   const notice = result.status === 'unlocked' ? fill(t.done, { name, time: cards.formatTime(new Date(), caller.language, caller.timeZone) }) : fill(t.notLocked, { name });
   return employeeCard(deps, caller, a, result.person, notice);
 }

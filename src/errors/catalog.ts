@@ -54,6 +54,11 @@ export const ERROR_CATALOG = {
     en: 'The directory did not answer in time: the password may or may not have been changed. Check again.',
     nl: 'De directory antwoordde niet op tijd: het wachtwoord is misschien wel, misschien niet gewijzigd. Controleer het opnieuw.',
   },
+  /** An unlock's modify sent without an answer: as above, but about the lock-out, not a password. */
+  UNLOCK_OUTCOME_UNKNOWN: {
+    en: 'The directory did not answer in time: the account may or may not have been unlocked. Type status and the name to see whether it is still locked.',
+    nl: 'De directory antwoordde niet op tijd: het account is misschien wel, misschien niet ontgrendeld. Typ status en de naam om te zien of het nog vergrendeld is.',
+  },
   // The Password Change Portal (src/portal): what the employee reads.
   /** Wrong user name or current password, or an account the portal does not serve: one answer for all. */
   PORTAL_CREDENTIALS_INVALID: {

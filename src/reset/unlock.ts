@@ -15,6 +15,12 @@ export type UnlockResult =
   /** Not locked out (any more: a lock-out also ends by itself after the domain's duration): nothing changed. */
   | { readonly status: 'not-locked'; readonly person: Person };
 
+/** The directory's failure as the admin reads it: no answer speaks of the unlock, not of a password. */
+function unlockFailure(error: unknown): AppError {
+  if (!(error instanceof AppError)) return new AppError('INTERNAL', { cause: error });
+  return error.code === 'DIRECTORY_OUTCOME_UNKNOWN' ? new AppError('UNLOCK_OUTCOME_UNKNOWN', { cause: error, ...(error.detail === undefined ? {} : { detail: error.detail }) }) : error;
+}
+
 export async function unlockAccount(admin: Admin, tenant: Tenant, target: TargetRef, deps: Pick<ResetDeps, 'directory' | 'audit' | 'log'>): Promise<UnlockResult> {
   const action: Action = { admin, tenant, correlationId: randomUUID() };
   return deps.directory.withConnection(async (directory) => {
@@ -25,8 +31,8 @@ export async function unlockAccount(admin: Admin, tenant: Tenant, target: Target
     try {
       await directory.unlockAccount(tenant, person);
     } catch (error) {
-      const failure = error instanceof AppError ? error : new AppError('INTERNAL', { cause: error });
-      const outcome = failure.code === 'DIRECTORY_OUTCOME_UNKNOWN' ? 'unknown' : failure.code.startsWith('TARGET_') ? 'refused' : 'failed';
+      const failure = unlockFailure(error);
+      const outcome = failure.code === 'UNLOCK_OUTCOME_UNKNOWN' ? 'unknown' : failure.code.startsWith('TARGET_') ? 'refused' : 'failed';
       await deps.audit.record(entry(action, { action: 'unlock', outcome, errorCode: failure.code, detail: failure.detail ?? null })).catch(() => {
         deps.log.error({ code: 'AUDIT_WRITE_FAILED', correlationId: action.correlationId }, 'unlock failure not audited (the intent is)');
       });

@@ -403,6 +403,36 @@ describe('the employee list', () => {
     expect(nodesOfType(card.content, 'Input.Text')).toMatchObject([{ id: 'search' }]);
   });
 
+  it("gives a locked-out row with its own confirmation Unlock, that brings the list back; a refused one Unlock only, beside its reason", () => {
+    const NEVER = { ...LOCKED, guid: GUIDS[4] as string, displayName: 'Never Expires', sam: 'sbf_noexp' };
+    const origin = { search: 'mus', page: 1 };
+    const card = cards.employeeListCard('en', {
+      environmentName: 'Hosting',
+      people: [
+        { person: JMUS, nonce: NONCE },
+        { person: LOCKED, nonce: NONCE, unlockNonce: REVEAL_NONCE },
+        { person: NEVER, unlockNonce: REVEAL_NONCE, refusal: 'The password never expires: the bot does not reset it.' },
+      ],
+      origin,
+      pageNumber: 1,
+    });
+    const rows = (guid: string) =>
+      nodesOfType(card.content, 'Action.')
+        .filter((a) => (a['data'] as Record<string, unknown>)['guid'] === guid)
+        .map((a) => [a['title'], (a['data'] as Record<string, unknown>)['verb']]);
+    expect(rows(JMUS.guid)).toEqual([['Reset', 'reset'], ['Mail password', 'mail.form']]);
+    expect(rows(LOCKED.guid)).toEqual([['Unlock', 'unlock'], ['Reset', 'reset'], ['Mail password', 'mail.form']]);
+    expect(rows(NEVER.guid)).toEqual([['Unlock', 'unlock']]);
+    expect(texts(card.content)).toContain('The password never expires: the bot does not reset it.');
+    expect(clickAll(card).filter((c) => c.verb === 'unlock').map((c) => c.data)).toEqual([
+      { verb: 'unlock', guid: LOCKED.guid, nonce: REVEAL_NONCE, list: origin },
+      { verb: 'unlock', guid: NEVER.guid, nonce: REVEAL_NONCE, list: origin },
+    ]);
+    // Without its own confirmation, or not locked out, a row has no Unlock.
+    const without = cards.employeeListCard('en', { environmentName: 'Hosting', people: [{ person: LOCKED, nonce: NONCE }, { person: JMUS, nonce: NONCE, unlockNonce: REVEAL_NONCE }], pageNumber: 1 });
+    expect(clickAll(without).filter((c) => c.verb === 'unlock')).toEqual([]);
+  });
+
   it('has Previous and Next only when there is a cursor; they keep the page and the search', () => {
     const onlyNext = clickAll(cards.employeeListCard('nl', { environmentName: 'Hosting', people: [], next: CURSOR, pageNumber: 1 }));
     expect(onlyNext.map((c) => c.data)).toEqual([{ verb: 'list' }, { verb: 'list', after: CURSOR, page: 1 }]);

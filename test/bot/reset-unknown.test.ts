@@ -8,7 +8,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bindResult, restoreSeedPassword } from '../support/directory.js';
 import { HOSTING, SEED_PASSWORD } from '../support/fixtures.js';
 import { everythingUnder, HOSTING_TEAMS_TENANT } from '../support/harness.js';
-import { startBotHarness, type BotHarness } from '../support/bot-harness.js';
+import { ask, startBotHarness, type BotHarness } from '../support/bot-harness.js';
+import { lockOut } from '../support/accounts.js';
 import { button, buttonsOf, cardOf, dialogCardOf, textOf, type CardJson, type ConnectorCall, type TeamsUser } from '../support/teams.js';
 import { passwordStateOf, pauseDcAtNextModify } from '../reset/pause-dc.js';
 
@@ -145,6 +146,29 @@ describe('a Reset while the DC hangs, then resumes', () => {
     expect(password).toBeDefined();
     expect(await bindResult(HOSTING.jmus.upn, password!)).toBe('773');
     if (applied) expect(await bindResult(HOSTING.jmus.upn, sent!)).toBe('52e');
+  });
+
+  it('an Unlock the DC does not answer says that the account may or may not have been unlocked (not a password)', async () => {
+    const admin = b.user({ teamsTenantId: HOSTING_TEAMS_TENANT });
+    await signedIn(admin);
+    const undo = await lockOut(HOSTING.bjansen.dn);
+    try {
+      const { card, id } = await ask(admin, 'status bjansen');
+      const pause = pauseDcAtNextModify(HOSTING.bjansen.dn, 2 * LDAP_TIMEOUT_MS);
+      let answer: CardJson;
+      try {
+        answer = cardOf(await admin.execute('unlock', button(card, /^Unlock$/).data, id));
+        await pause.resumed;
+      } finally {
+        pause.resume();
+      }
+      expect(textOf(answer)).toContain('The directory did not answer in time: the account may or may not have been unlocked.');
+      expect(textOf(answer)).not.toMatch(/password/i);
+      const audited = (await b.h.core.audit.recent({ targetSam: HOSTING.bjansen.sam, limit: 5 })).filter((e) => e.action === 'unlock');
+      expect(audited[0]).toMatchObject({ outcome: 'unknown', errorCode: 'UNLOCK_OUTCOME_UNKNOWN' });
+    } finally {
+      await undo();
+    }
   });
 
   it('refuses a Check again for a reset that is not the admin\'s own or not about that employee', async () => {

@@ -70,6 +70,64 @@ describe('status and unlock', () => {
     expect(audits.filter((e) => e.outcome === 'refused').map((e) => e.errorCode)).toEqual(['CARD_ALREADY_USED']);
   });
 
+  it("gives a locked-out account's row in the list Unlock; pressed, the list comes back with that row unlocked, once", async () => {
+    const admin = await signedInAdmin(b);
+    undo = await lockOut(HOSTING.bjansen.dn);
+    const bert = (await b.h.core.directory.resolvePeople(b.h.hosting, HOSTING.bjansen.sam))[0]!;
+    // The list sees the lock-out at its next read of changes (LIST_POLL_SECONDS).
+    let listed: Awaited<ReturnType<typeof ask>> | undefined;
+    await expect.poll(async () => textOf((listed = await ask(admin, 'find jansen')).card), { timeout: 15_000, interval: 1000 }).toMatch(/locked out/);
+    const { card, id } = listed!;
+    expect(textOf(card)).toContain('Employees of Hosting');
+    expect(textOf(card)).toContain('Bert Jansen');
+    // Only the locked-out row has Unlock; it keeps Reset and Mail password too.
+    const unlock = unlockButtons(card);
+    expect(unlock).toHaveLength(1);
+    expect(unlock[0]).toMatchObject({ type: 'Action.Execute', title: 'Unlock' });
+    expect(unlock[0]!.data['guid']).toBe(bert.guid);
+    expect(buttonsOf(card).filter((x) => x.data['guid'] === bert.guid).map((x) => x.title)).toEqual(['Unlock', 'Reset', 'Mail password']);
+
+    const unlocksBefore = (await unlockAudits(HOSTING.bjansen.dn)).filter((e) => e.outcome === 'success').length;
+    const answer = cardOf(await admin.execute('unlock', unlock[0]!.data, id));
+    expect(textOf(answer)).toContain('Employees of Hosting');
+    expect(textOf(answer)).toMatch(/Bert Jansen[^]*unlocked by you at \d{2}:\d{2}/);
+    expect(textOf(answer)).not.toMatch(/locked out/);
+    expect(unlockButtons(answer)).toHaveLength(0);
+    expect(await bindResult(HOSTING.bjansen.dn, SEED_PASSWORD)).toBe('ok');
+
+    // The row's Unlock pressed twice: refused, unlocked once.
+    const again = cardOf(await admin.execute('unlock', unlock[0]!.data, id));
+    expect(textOf(again)).toContain('already been used');
+    const audits = await unlockAudits(HOSTING.bjansen.dn);
+    expect(audits.filter((e) => e.outcome === 'success')).toHaveLength(unlocksBefore + 1);
+  });
+
+  it("gives a locked-out never-expires account's row Unlock only, beside its reason; a locked-out protected account's row nothing", async () => {
+    const admin = await signedInAdmin(b);
+    const undoNever = await lockOut(HOSTING.neverExpires.dn);
+    const undoBoard = await lockOut(HOSTING.board.dn);
+    undo = async () => {
+      await undoBoard();
+      await undoNever();
+    };
+    const lockedRow = async (typed: string) => {
+      let listed: Awaited<ReturnType<typeof ask>> | undefined;
+      await expect.poll(async () => textOf((listed = await ask(admin, typed)).card), { timeout: 15_000, interval: 1000 }).toMatch(/locked out/);
+      return { ...listed!, buttons: buttonsOf(listed!.card).filter((x) => x.data['guid'] !== undefined) };
+    };
+
+    const board = await lockedRow('find directie');
+    expect(textOf(board.card)).toContain('A protected account');
+    expect(board.buttons).toEqual([]);
+
+    const { card, id, buttons } = await lockedRow('find never');
+    expect(buttons.map((x) => x.title)).toEqual(['Unlock']);
+    expect(textOf(card)).toMatch(/Never Expires[^]*never expires/i);
+    const answer = cardOf(await admin.execute('unlock', buttons[0]!.data, id));
+    expect(textOf(answer)).toMatch(/unlocked by you at/);
+    expect(await bindResult(HOSTING.neverExpires.dn, SEED_PASSWORD)).toBe('ok');
+  });
+
   it('offers no Unlock for an account that is not locked, and says so when asked to unlock it', async () => {
     const admin = await signedInAdmin(b);
     const { card } = await ask(admin, 'unlock jmus');

@@ -130,9 +130,8 @@
   }
   window.playgroundOutbox = { setLocale };
 
-  if (document.body.classList.contains('outbox-page') || /\/outbox\/?$/.test(window.location.pathname)) {
-    document.documentElement.lang = locale.slice(0, 2);
-  }
+  // The outbox page alone: the chat (playground.js), which sets the page's language, does not start.
+  if (/\/outbox\/?$/.test(window.location.pathname)) document.documentElement.lang = locale.slice(0, 2);
   for (const node of document.querySelectorAll('[data-outbox-text]')) node.textContent = t(node.dataset.outboxText);
   void refresh();
   setInterval(refresh, 2000);

@@ -579,6 +579,7 @@
     }
     for (const node of document.querySelectorAll('[data-text]')) node.textContent = t(node.dataset.text);
     input.placeholder = t('placeholder');
+    $('tenant').setAttribute('aria-label', t('tenant'));
     setStatus(input.disabled ? 'connecting' : 'connected');
     window.playgroundOutbox?.setLocale(state.locale);
   }

@@ -142,8 +142,8 @@ export const ERROR_CATALOG = {
     nl: 'Dat account is geen medewerkersaccount.',
   },
   TARGET_PROTECTED: {
-    en: 'That account is protected: its password cannot be reset here.',
-    nl: 'Dat account is beschermd: het wachtwoord kan hier niet worden gereset.',
+    en: 'That account is protected: it cannot be reset or unlocked here.',
+    nl: 'Dat account is beschermd: het kan hier niet worden gereset of ontgrendeld.',
   },
   TARGET_PASSWORD_NEVER_EXPIRES: {
     en: 'That account has "password never expires" set, so the change at first sign-in would not be forced. Ask the provider to clear that setting first.',

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../errors/catalog.js';
 import { ensurePrivateDir, isNotFound, serialized } from '../storage/json-file.js';
-import { appendLine, eachLine, linesBackward, linesForward, removeFile, replaceFile } from './lines.js';
+import { appendLines, eachLine, linesBackward, linesForward, removeFile, replaceFile } from './lines.js';
 
 const text = z.string().nullable();
 
@@ -158,11 +158,47 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const MONTH_FILE = /^(\d{4}-\d{2})\.jsonl$/;
 const LEGACY_MONTH_FILE = /^(\d{4}-\d{2})\.json$/;
 
+/** Lines waiting for the next write to one month file, and the callers waiting for that write. */
+interface Batch {
+  readonly lines: string[];
+  readonly callers: { resolve: () => void; reject: (error: unknown) => void }[];
+}
+const batches = new Map<string, Batch>();
+
+/**
+ * Group commit: a line joins the batch of lines waiting while the file's previous write (and its
+ * fdatasync) runs, and the whole batch is written by one write and one fdatasync. Each caller is
+ * answered only once its line is on disk (or with the error of the write that held it), in the
+ * order `record` was called. Fifty admins resetting at once wait for a few syncs, not fifty.
+ */
+function appendTogether(file: string, line: string, write: (lines: readonly string[]) => Promise<void>): Promise<void> {
+  const key = path.resolve(file);
+  let batch = batches.get(key);
+  if (!batch) {
+    const next: Batch = { lines: [], callers: [] };
+    batches.set(key, next);
+    batch = next;
+    serialized(file, () => {
+      // From here on, new lines wait for the next write.
+      if (batches.get(key) === next) batches.delete(key);
+      return write(next.lines);
+    }).then(
+      () => next.callers.forEach((c) => c.resolve()),
+      (error: unknown) => next.callers.forEach((c) => c.reject(error)),
+    );
+  }
+  const joined = batch;
+  return new Promise<void>((resolve, reject) => {
+    joined.lines.push(line);
+    joined.callers.push({ resolve, reject });
+  });
+}
+
 /**
  * The embedded audit log in `dir`, append-only JSON Lines month files. Appends to one file are
  * serialized in this process, also across instances on the same folder (an instance's in the order
- * its `record` was called); several processes on one folder are not supported (the data folder is
- * one process's).
+ * its `record` was called), and those waiting are written together (see appendTogether); several
+ * processes on one folder are not supported (the data folder is one process's).
  *
  * Month files of earlier versions (`YYYY-MM.json`, one lowdb document) are converted to JSON Lines
  * once, before the first call of this instance returns.
@@ -198,9 +234,9 @@ export function createFileAuditLog(options: FileAuditLogOptions): AuditLog {
       const line = JSON.stringify(entry);
       try {
         await ready();
-        await serialized(file, async () => {
+        await appendTogether(file, line, async (lines) => {
           await ensurePrivateDir(dir);
-          await appendLine(file, line, { sync });
+          await appendLines(file, lines, { sync });
         });
       } catch (cause) {
         throw new AppError('AUDIT_WRITE_FAILED', { cause });

@@ -17,12 +17,13 @@ export interface AppendOptions {
 }
 
 /**
- * Appends `line` and a newline to `file` (created 0600) with one write on a handle opened in
- * append mode. If the file does not end with a newline (a write cut short by a crash or a full
- * disk), one is written first, in the same write, so the new line never joins a torn one.
- * The caller serializes appends to one file: two writes in flight could otherwise interleave.
+ * Appends `lines`, each with a newline, to `file` (created 0600) with one write on a handle opened
+ * in append mode (and one fdatasync with `sync`, however many lines). If the file does not end
+ * with a newline (a write cut short by a crash or a full disk), one is written first, in the same
+ * write, so a new line never joins a torn one. The caller serializes appends to one file: two
+ * writes in flight could otherwise interleave.
  */
-export async function appendLine(file: string, line: string, options: AppendOptions): Promise<void> {
+export async function appendLines(file: string, lines: readonly string[], options: AppendOptions): Promise<void> {
   const handle = await open(file, 'a+', 0o600);
   let created = false;
   try {
@@ -36,7 +37,7 @@ export async function appendLine(file: string, line: string, options: AppendOpti
       await handle.read(last, 0, 1, size - 1);
       if (last[0] !== NEWLINE) prefix = '\n';
     }
-    await writeAll(handle, Buffer.from(`${prefix}${line}\n`, 'utf8'));
+    await writeAll(handle, Buffer.from(`${prefix}${lines.map((line) => `${line}\n`).join('')}`, 'utf8'));
     if (options.sync) await handle.datasync();
   } finally {
     await handle.close();

@@ -154,6 +154,20 @@ describe('record', () => {
     await expectAppError(log.record(entry()), 'AUDIT_WRITE_FAILED');
   });
 
+  it('answers every one of many entries recorded at once with the failure of the write that held it', async () => {
+    const first = await log.record(entry({ correlationId: 'before' }));
+    await rm(fileOf('2026-02'));
+    await mkdir(fileOf('2026-02'));
+    const outcomes = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => log.record(entry({ correlationId: `c-${i}` }))));
+    expect(outcomes.map((o) => o.status)).toEqual(Array.from({ length: 20 }, () => 'rejected'));
+    for (const o of outcomes) expect((o as PromiseRejectedResult).reason).toMatchObject({ code: 'AUDIT_WRITE_FAILED' });
+    // The file back in place: the next entries are written, the failed ones never claimed to be.
+    await rm(fileOf('2026-02'), { recursive: true });
+    const after = await Promise.all([log.record(entry({ correlationId: 'a' })), log.record(entry({ correlationId: 'b' }))]);
+    expect(await entriesIn('2026-02')).toEqual(after);
+    expect(first.correlationId).toBe('before');
+  });
+
   it('starts on a new line after a torn last line, which reads as skipped', async () => {
     const first = await log.record(entry({ correlationId: 'before' }));
     const torn = JSON.stringify(stored({ correlationId: 'torn' })).slice(0, 50);

@@ -284,13 +284,13 @@ describe('the playground in Chromium', () => {
       await phone.locator('#chat .card').filter({ hasText: 'U werkt nu in de omgeving Hosting' }).waitFor();
       // The password went to the sign-in only: not into the chat, the message field or the storage.
       expect(await phone.locator('#chat .message.from-user').count()).toBe(0);
-      expect(await phone.getByLabel('Message').inputValue()).toBe('');
+      expect(await phone.getByLabel('Bericht').inputValue()).toBe('');
       expect(await phone.locator('body').innerText()).not.toContain(SEED_PASSWORD);
       expect(await storedBy(phone)).not.toContain(SEED_PASSWORD);
 
       const list = phone.locator('#chat .card').filter({ hasText: 'Medewerkers van Hosting' });
-      await phone.getByLabel('Message').fill('lijst');
-      await phone.getByRole('button', { name: 'Send' }).click();
+      await phone.getByLabel('Bericht').fill('lijst');
+      await phone.getByRole('button', { name: 'Verstuur' }).click();
       await list.waitFor();
 
       // No sideways scrolling; the header's switch and the send button are on screen.
@@ -299,7 +299,7 @@ describe('the playground in Chromium', () => {
       );
       expect(width.scroll).toBeLessThanOrEqual(width.inner);
       expect(width.body).toBeLessThanOrEqual(width.inner);
-      for (const control of [phone.locator('.switch'), phone.locator('#tenant'), phone.getByRole('button', { name: 'Send' }), phone.getByLabel('Message')]) {
+      for (const control of [phone.locator('.switch'), phone.locator('#tenant'), phone.getByRole('button', { name: 'Verstuur' }), phone.getByLabel('Bericht')]) {
         expect(await control.isVisible()).toBe(true);
         const box = await control.boundingBox();
         expect(box).not.toBeNull();

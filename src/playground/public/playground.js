@@ -36,6 +36,13 @@
       otherTenant: 'Teams tenant {tenant}: another conversation starts here (Teams keeps one chat with the bot per tenant).',
       failed: 'The bot did not answer',
       unreadable: 'This card could not be shown.',
+      language: 'Language',
+      chat: 'Chat',
+      conversation: 'Conversation',
+      message: 'Message',
+      send: 'Send',
+      closeDialog: 'Close dialog',
+      card: 'Card',
     },
     'nl-NL': {
       placeholder: 'Typ een bericht',
@@ -49,6 +56,13 @@
       otherTenant: 'Teams-tenant {tenant}: hier begint een ander gesprek (Teams houdt per tenant één chat met de bot).',
       failed: 'De bot gaf geen antwoord',
       unreadable: 'Deze kaart kan niet worden getoond.',
+      language: 'Taal',
+      chat: 'Chat',
+      conversation: 'Gesprek',
+      message: 'Bericht',
+      send: 'Verstuur',
+      closeDialog: 'Venster sluiten',
+      card: 'Kaart',
     },
   };
 
@@ -256,7 +270,8 @@
   function chatCard(content, activityId, index) {
     const holder = element('div', 'card');
     holder.setAttribute('role', 'group');
-    holder.setAttribute('aria-label', 'Card');
+    holder.dataset.label = 'card';
+    holder.setAttribute('aria-label', t('card'));
     const render = (card) => holder.replaceChildren(renderCard(card, (action) => onChatAction(action, holder, activityId, show)));
     const show = (card) => {
       render(card);
@@ -579,7 +594,8 @@
     }
     for (const node of document.querySelectorAll('[data-text]')) node.textContent = t(node.dataset.text);
     input.placeholder = t('placeholder');
-    $('tenant').setAttribute('aria-label', t('tenant'));
+    // Names a screen reader speaks (and the tests find controls by), in the chosen language.
+    for (const node of document.querySelectorAll('[data-label]')) node.setAttribute('aria-label', t(node.dataset.label));
     setStatus(input.disabled ? 'connecting' : 'connected');
     window.playgroundOutbox?.setLocale(state.locale);
   }

@@ -238,7 +238,11 @@ describe('the playground in Chromium', () => {
   it('mails from two forms open at once, each in the language chosen in it', async () => {
     const list = (await say('list')).locator('.card');
     expect(await list.innerText()).toContain('Anna de Vries');
-    await shoot(list, '13-list');
+    // The whole list card in view (taller than the chat pane of a 900 px window), then back.
+    await page.setViewportSize({ width: 1280, height: 2400 });
+    await list.evaluate((node) => node.scrollIntoView({ block: 'start' }));
+    await shoot(page, '13-list');
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     const first = (await say('mail jmus')).locator('.card');
     const second = (await say('mail avries')).locator('.card');

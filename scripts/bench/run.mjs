@@ -626,6 +626,7 @@ try {
       if (employee) await turn(() => a.taskFetch(buttonOf(employee.card, 'reset'), employee.id), (card) => !PASSWORD.test(text(card)), 'Reset dialog');
     }),
   );
+  log(`the same ${ADMINS} flows with raw calls…`);
   const people = await Promise.all(flowTargets.map((sam) => accountOf(raw.c, big, sam)));
   let rawErrors = 0;
   const flowRaw = [];

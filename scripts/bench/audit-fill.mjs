@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-export async function fillAudit(dir, entries, { environment, adminDn, adminUpn, ou }) {
+export async function fillAudit(dir, entries, { environment, adminDn, adminUpn, ou, samPrefix = '' }) {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const now = new Date();
   const month = now.toISOString().slice(0, 7);
@@ -21,7 +21,7 @@ export async function fillAudit(dir, entries, { environment, adminDn, adminUpn, 
         time: new Date(now.getTime() - (entries - i) * 1000).toISOString(),
         environment,
         admin: { dn: adminDn, upn: adminUpn, teamsId: null },
-        target: { dn: `CN=Werknemer ${n},${ou}`, sam: `emp${n}`, guid: randomUUID() },
+        target: { dn: `CN=Werknemer ${n},${ou}`, sam: `${samPrefix}emp${n}`, guid: randomUUID() },
         action: 'reset',
         outcome: i % 2 === 0 ? 'intent' : 'success',
         correlationId,

@@ -12,12 +12,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createConnection } from 'node:net';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { fillAudit } from './audit-fill.mjs';
+import { freeIp } from './loopback.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '30' }, entries: { type: 'string', default: '100000' } } });
@@ -29,51 +30,8 @@ const PASSWORDS = { DC_ADMIN_PASSWORD: 'Dc-Admin-Pass-2026!', DC_SERVICE_PASSWOR
 const BASE_DN = 'DC=corp,DC=test';
 const HOSTING_OU = `OU=Hosting,OU=Tenants,${BASE_DN}`;
 
-function listens(ip, port) {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: ip, port, timeout: 300 });
-    socket.on('connect', () => (socket.destroy(), resolve(true)));
-    socket.on('error', () => resolve(false));
-    socket.on('timeout', () => (socket.destroy(), resolve(false)));
-  });
-}
-
-async function freeIp() {
-  for (;;) {
-    const ip = `127.${100 + Math.floor(Math.random() * 100)}.${Math.floor(Math.random() * 250) + 1}.${Math.floor(Math.random() * 250) + 1}`;
-    if (!(await listens(ip, 636)) && !(await listens(ip, 389))) return ip;
-  }
-}
-
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const p90 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.9)];
-
-/** `entries` audit lines of the current month, as a busy bot leaves them. */
-async function fillAudit(dir, entries) {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const now = new Date();
-  const month = now.toISOString().slice(0, 7);
-  const lines = [];
-  // Pairs of an intent and its outcome, as every finished reset leaves them (nothing left to reconcile).
-  let correlationId = randomUUID();
-  for (let i = 0; i < entries; i++) {
-    const n = Math.floor(i / 2) % 45;
-    if (i % 2 === 0) correlationId = randomUUID();
-    lines.push(
-      JSON.stringify({
-        id: randomUUID(),
-        time: new Date(now.getTime() - (entries - i) * 1000).toISOString(),
-        environment: 'hosting',
-        admin: { dn: `CN=Hosting Admin,${HOSTING_OU}`, upn: 'admin@mijnsynergy.nl', teamsId: null },
-        target: { dn: `CN=Werknemer ${n},${HOSTING_OU}`, sam: `sbf_emp${n}`, guid: randomUUID() },
-        action: 'reset',
-        outcome: i % 2 === 0 ? 'intent' : 'success',
-        correlationId,
-      }),
-    );
-  }
-  await writeFile(path.join(dir, `${month}.jsonl`), `${lines.join('\n')}\n`, { mode: 0o600 });
-}
 
 const work = await mkdtemp(path.join(tmpdir(), 'reset-bench-'));
 const dcDir = path.join(work, 'dc');
@@ -115,7 +73,7 @@ try {
   for (const store of stores) {
     for (const entries of [0, ENTRIES]) {
       const dataDir = path.join(work, `data-${store.name}-${entries}`);
-      if (store.name === 'embedded' && entries > 0) await fillAudit(path.join(dataDir, 'audit'), entries);
+      if (store.name === 'embedded' && entries > 0) await fillAudit(path.join(dataDir, 'audit'), entries, { environment: 'hosting', adminDn: `CN=Hosting Admin,${HOSTING_OU}`, adminUpn: 'admin@mijnsynergy.nl', ou: HOSTING_OU, samPrefix: 'sbf_' });
       const config = loadConfig({
         LDAP_URL: `ldaps://${ip}:636`,
         LDAP_CA_FILE: path.join(dcDir, 'private', 'tls', 'ca.pem'),

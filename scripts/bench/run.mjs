@@ -21,7 +21,6 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +29,7 @@ import { AndFilter, Attribute, Change, Client, EqualityFilter, ExtensibleFilter,
 import nodemailer from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
 import { fillAudit } from './audit-fill.mjs';
+import { freeIp } from './loopback.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { values: args } = parseArgs({
@@ -68,22 +68,6 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const quantile = (xs, q) => (xs.length === 0 ? NaN : [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))]);
 
 // ------------------------------------------------------------------------------------ the DC
-
-function listens(ip, port) {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: ip, port, timeout: 300 });
-    socket.on('connect', () => (socket.destroy(), resolve(true)));
-    socket.on('error', () => resolve(false));
-    socket.on('timeout', () => (socket.destroy(), resolve(false)));
-  });
-}
-
-async function freeIp() {
-  for (;;) {
-    const ip = `127.${100 + Math.floor(Math.random() * 100)}.${Math.floor(Math.random() * 250) + 1}.${Math.floor(Math.random() * 250) + 1}`;
-    if (!(await listens(ip, 636)) && !(await listens(ip, 389))) return ip;
-  }
-}
 
 /** Provisions the DC with the benchmark's environments, or reuses the one provisioned before. */
 async function benchDc() {

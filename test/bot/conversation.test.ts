@@ -5,8 +5,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bindResult, restoreSeedPassword } from '../support/directory.js';
 import { ACME, HOSTING, SEED_PASSWORD } from '../support/fixtures.js';
-import { ACME_TEAMS_TENANT, everythingUnder, HOSTING_TEAMS_TENANT } from '../support/harness.js';
-import { startBotHarness, type BotHarness } from '../support/bot-harness.js';
+import { ACME_TEAMS_TENANT, HOSTING_TEAMS_TENANT } from '../support/harness.js';
+import { expectNowhereWritten, startBotHarness, type BotHarness } from '../support/bot-harness.js';
 import { button, buttonsOf, cardOf, dialogCardOf, textOf, type CardJson, type ConnectorCall, type TeamsUser, isPostedCard } from '../support/teams.js';
 
 let b: BotHarness;
@@ -28,14 +28,7 @@ afterEach(async () => {
 afterAll(async () => {
   // Only the dialog's invoke response may hold a password: never the chat, a log line or a file.
   expect(passwordsSeen.length).toBeGreaterThan(0);
-  const chat = JSON.stringify(b.connector.calls);
-  const logs = b.logs.join('\n');
-  const files = everythingUnder(b.h.dataDir);
-  for (const secret of [...passwordsSeen, SEED_PASSWORD]) {
-    expect(chat).not.toContain(secret);
-    expect(logs).not.toContain(secret);
-    expect(files).not.toContain(secret);
-  }
+  expectNowhereWritten(b, [...passwordsSeen, SEED_PASSWORD]);
   await b.close();
 });
 

@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asDomainAdmin, bindResult, changeOwnPassword, restoreSeedPassword } from '../support/directory.js';
 import { HOSTING, SEED_PASSWORD } from '../support/fixtures.js';
-import { everythingUnder, HOSTING_TEAMS_TENANT } from '../support/harness.js';
-import { startBotHarness, type BotHarness } from '../support/bot-harness.js';
+import { HOSTING_TEAMS_TENANT } from '../support/harness.js';
+import { expectNowhereWritten, startBotHarness, type BotHarness } from '../support/bot-harness.js';
 import { button, cardOf, dialogCardOf, textOf, type ConnectorCall, type TeamsUser, isPostedCard } from '../support/teams.js';
 
 let b: BotHarness;
@@ -20,15 +20,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const person of [HOSTING.jmus, HOSTING.bjansen]) await restoreSeedPassword(person.dn);
-  expect(secrets.length).toBeGreaterThan(0);
-  const chat = JSON.stringify(b.connector.calls);
-  const logs = b.logs.join('\n');
-  const files = everythingUnder(b.h.dataDir);
-  for (const secret of secrets) {
-    expect(chat).not.toContain(secret);
-    expect(logs).not.toContain(secret);
-    expect(files).not.toContain(secret);
-  }
+  expectNowhereWritten(b, secrets);
   await b.close();
 });
 

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { startBot, type RunningBot } from '../../src/bot/bot.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/log/logger.js';
-import { startHarness, type Harness } from './harness.js';
+import { everythingUnder, startHarness, type Harness } from './harness.js';
 import { expect } from 'vitest';
 import { HOSTING, SEED_PASSWORD } from './fixtures.js';
 import { HOSTING_TEAMS_TENANT } from './harness.js';
@@ -62,4 +62,21 @@ export async function ask(user: TeamsUser, text: string): Promise<{ card: CardJs
   const calls = (await user.say(text)).filter((c) => c.activityId !== undefined);
   expect(calls.map((c) => c.method)).toEqual(['POST']);
   return { card: cardOf(calls[0]!), id: calls[0]!.id };
+}
+
+/**
+ * None of these secrets (temporary passwords seen in dialogs, the seed password) reached what the
+ * bot wrote: the chat (every call to the connector), a log line (the bot's and the core's), or a
+ * file in its data folder. There must be some to look for, or the check proves nothing.
+ */
+export function expectNowhereWritten(b: BotHarness, secrets: readonly string[]): void {
+  expect(secrets.length).toBeGreaterThan(0);
+  const chat = JSON.stringify(b.connector.calls);
+  const logs = [...b.logs, ...b.h.logs].join('\n');
+  const files = everythingUnder(b.h.dataDir);
+  for (const secret of secrets) {
+    expect(chat).not.toContain(secret);
+    expect(logs).not.toContain(secret);
+    expect(files).not.toContain(secret);
+  }
 }

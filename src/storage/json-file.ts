@@ -4,9 +4,11 @@
  * `serialized` queues the read-modify-write cycles of one file (and the audit's appends), because
  * lowdb has no locking and concurrent cycles would overwrite each other's changes.
  */
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Low, type Adapter } from 'lowdb';
+import { deepFreeze } from '../util/deep-freeze.js';
 
 /** The entries of a stored list that `schema` accepts; the others are dropped (read as absent). */
 export function keepValid<T>(entries: readonly unknown[], schema: { safeParse(value: unknown): { success: true; data: T } | { success: false } }): T[] {
@@ -117,10 +119,38 @@ export interface JsonFile<T> {
   update<R>(change: (data: T) => JsonFileChange<T, R>): Promise<R>;
 }
 
+/** Which version of a file this is: its inode (a write replaces it), size and modification time. */
+function versionOf(stats: BigIntStats): string {
+  return `${stats.ino}:${stats.size}:${stats.mtimeNs}`;
+}
+
+/** The file's version, or undefined when there is no file. */
+async function currentVersion(file: string): Promise<string | undefined> {
+  try {
+    return versionOf(await stat(file, { bigint: true }));
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * A JSON file read through lowdb. What was last read or written is kept (frozen: no caller can
+ * change it behind the file's back) and used again while the file's version is unchanged, so a turn
+ * that only reads a session costs a stat, not a read, parse and validation of every session. A file
+ * changed by anyone else gets a new version and is read again.
+ */
 export function jsonFile<T>(options: JsonFileOptions<T>): JsonFile<T> {
   const { file, validate, empty, onInvalid = 'throw' } = options;
+  let known: { version: string; data: T } | undefined;
 
-  const load = async (): Promise<Low<T>> => {
+  const load = async (): Promise<T> => {
+    const version = await currentVersion(file);
+    if (version === undefined) {
+      known = undefined;
+      return deepFreeze(empty());
+    }
+    if (known?.version === version) return known.data;
     const db = new Low<T>(new PrivateJsonFile(file, validate), empty());
     try {
       await db.read();
@@ -128,22 +158,27 @@ export function jsonFile<T>(options: JsonFileOptions<T>): JsonFile<T> {
       if (!(e instanceof InvalidJsonFileError && onInvalid === 'empty')) throw e;
       db.data = empty();
     }
-    return db;
+    // Read after the stat: a file replaced in between is read again next time (its version differs).
+    known = { version, data: deepFreeze(db.data) };
+    return known.data;
   };
 
   return {
-    read: () => serialized(file, async () => (await load()).data),
+    read: () => serialized(file, load),
 
     update: (change) =>
       serialized(file, async () => {
-        const db = await load();
-        const { result, next } = change(db.data);
+        const { result, next } = change(await load());
         if (next === 'delete') {
+          known = undefined;
           await rm(file, { force: true });
         } else if (next !== undefined) {
+          known = undefined;
           await ensurePrivateDir(path.dirname(file));
-          db.data = next;
+          const db = new Low<T>(new PrivateJsonFile(file, validate), next);
           await db.write();
+          const version = await currentVersion(file);
+          if (version !== undefined) known = { version, data: deepFreeze(next) };
         }
         return result;
       }),

@@ -84,6 +84,39 @@ describe('jsonFile', () => {
     expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ n: 1 });
   });
 
+  it('reads the file again only when it changed, and what it hands out cannot be changed', async () => {
+    const file = join(root, 'c.json');
+    let validations = 0;
+    const counting = (data: unknown) => {
+      validations++;
+      return validate(data);
+    };
+    const a = jsonFile<Counter>({ file, validate: counting, empty: () => ({ n: 0 }) });
+    const b = jsonFile<Counter>({ file, validate: counting, empty: () => ({ n: 0 }) });
+    await a.update(() => ({ result: undefined, next: { n: 1 } }));
+    const before = validations;
+    expect(await a.read()).toEqual({ n: 1 });
+    expect(await a.read()).toEqual({ n: 1 });
+    expect(validations).toBe(before); // what it wrote, not read back
+
+    // Another instance on the same file, and a change from outside the process, are seen at once.
+    await b.update(({ n }) => ({ result: undefined, next: { n: n + 1 } }));
+    expect(await a.read()).toEqual({ n: 2 });
+    await writeFile(file, JSON.stringify({ n: 3000 }));
+    expect(await a.read()).toEqual({ n: 3000 });
+    await writeFile(file, '{ not json');
+    await expect(a.read()).rejects.toBeInstanceOf(InvalidJsonFileError);
+    await rm(file);
+    expect(await a.read()).toEqual({ n: 0 });
+
+    await a.update(() => ({ result: undefined, next: { n: 5 } }));
+    const held = await a.read();
+    expect(() => {
+      (held as { n: number }).n = 6;
+    }).toThrow(TypeError);
+    expect(await b.read()).toEqual({ n: 5 });
+  });
+
   it('a failed task does not stop the queue', async () => {
     const file = join(root, 'q.json');
     await expect(serialized(file, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');

@@ -87,8 +87,10 @@ export async function createSignedConfirmations(options: { dataDir: string; ttlM
       const checked = parseBindings(bindings);
       const exp = Buffer.alloc(5);
       exp.writeUIntBE(nowSeconds() + ttlMinutes * 60, 0, 5);
-      return checked.map((binding) => {
-        const id = randomBytes(ID_BYTES);
+      // One draw from the CSPRNG for every id of the card (a list card signs dozens of buttons).
+      const ids = randomBytes(ID_BYTES * checked.length);
+      return checked.map((binding, i) => {
+        const id = ids.subarray(i * ID_BYTES, (i + 1) * ID_BYTES);
         return Buffer.concat([id, exp, mac(id, exp, binding)]).toString('base64url');
       });
     },

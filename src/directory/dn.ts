@@ -44,10 +44,11 @@ const HEX_PAIR = /[0-9A-Fa-f]{2}/y;
 const ESCAPABLE = '"+,;<>\\ #=';
 /** Characters a value may only hold escaped (RFC 4514 excludes them from `stringchar`). */
 const NEEDS_ESCAPE = '";<>\0';
+/** One or more characters that are neither special here nor need an escape. */
+const PLAIN_RUN = /[^\\,+";<>\0]+/y;
 
 // fatal: hex escapes must spell valid UTF-8; ignoreBOM: a leading U+FEFF is value, not a marker.
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-const encoder = new TextEncoder();
 
 function matchAt(pattern: RegExp, text: string, pos: number): RegExpExecArray | null {
   pattern.lastIndex = pos;
@@ -89,37 +90,55 @@ export function parseDn(dn: string): Rdn[] {
     return match[0].toLowerCase();
   };
 
-  /** Reads up to an unescaped `,` or `+` or the end; the value is collected as UTF-8 bytes because hex escapes are bytes. */
+  /**
+   * Reads up to an unescaped `,` or `+` or the end. Hex escapes are bytes: each run of them is
+   * decoded as UTF-8 on its own (a character written as itself cannot complete a sequence begun in
+   * hex, since its own encoding starts with a lead byte).
+   */
   const readString = (): string => {
-    const bytes: number[] = [];
-    let significant = 0; // byte length up to the last character that is not an unescaped space
+    let value = '';
+    let significant = 0; // length of `value` up to the last character that is not an unescaped space
+    let bytes: number[] = [];
+    const decodeBytes = () => {
+      if (bytes.length === 0) return;
+      try {
+        value += utf8.decode(new Uint8Array(bytes));
+      } catch {
+        fail('hex escapes that are not UTF-8');
+      }
+      bytes = [];
+      significant = value.length; // escaped characters count, even an escaped space
+    };
     while (pos < dn.length && dn[pos] !== ',' && dn[pos] !== '+') {
-      const c = String.fromCodePoint(dn.codePointAt(pos) as number);
+      const c = dn[pos] as string;
       if (c === '\\') {
         const hex = matchAt(HEX_PAIR, dn, pos + 1);
-        const next = dn[pos + 1];
         if (hex) {
           bytes.push(parseInt(hex[0], 16));
           pos += 3;
-        } else if (next !== undefined && ESCAPABLE.includes(next)) {
-          bytes.push(...encoder.encode(next));
-          pos += 2;
-        } else {
+          continue;
+        }
+        decodeBytes();
+        const next = dn[pos + 1];
+        if (next === undefined || !ESCAPABLE.includes(next)) {
           fail(next === undefined ? 'trailing backslash' : 'backslash before a character that needs no escape');
         }
-        significant = bytes.length; // escaped characters count, even an escaped space
+        value += next;
+        significant = value.length;
+        pos += 2;
       } else {
+        decodeBytes();
         if (NEEDS_ESCAPE.includes(c)) fail(`unescaped ${JSON.stringify(c)}`);
-        bytes.push(...encoder.encode(c));
-        if (c !== ' ') significant = bytes.length;
-        pos += c.length;
+        // A run of characters written as themselves, at once.
+        const run = (matchAt(PLAIN_RUN, dn, pos) as RegExpExecArray)[0];
+        value += run;
+        const spaces = run.length - run.replace(/ +$/, '').length;
+        if (spaces < run.length) significant = value.length - spaces;
+        pos += run.length;
       }
     }
-    try {
-      return utf8.decode(new Uint8Array(bytes.slice(0, significant)));
-    } catch {
-      return fail('hex escapes that are not UTF-8');
-    }
+    decodeBytes();
+    return value.slice(0, significant);
   };
 
   const readAva = (): string => {
@@ -150,10 +169,22 @@ export function parseDn(dn: string): Rdn[] {
   }
 }
 
+/** Base DNs come from the settings (a few): each is parsed once. */
+const parsedBases = new Map<string, readonly Rdn[]>();
+function parsedBase(base: string): readonly Rdn[] {
+  let rdns = parsedBases.get(base);
+  if (!rdns) {
+    rdns = parseDn(base);
+    if (parsedBases.size >= 256) parsedBases.clear();
+    parsedBases.set(base, rdns);
+  }
+  return rdns;
+}
+
 /** True when `dn` equals `base` or lies beneath it. */
 export function isDnWithin(dn: string, base: string): boolean {
   const child = parseDn(dn);
-  const parent = parseDn(base);
+  const parent = parsedBase(base);
   if (parent.length === 0 || child.length < parent.length) return false;
   const offset = child.length - parent.length;
   return parent.every((rdn, i) => child[offset + i] === rdn);

@@ -109,7 +109,11 @@ export async function signIn(request: SignInRequest, deps: SignInDeps): Promise<
   const tenants = await deps.directory.administeredTenants(identity.guid, request.reachable);
   if (tenants.length === 0) return fail('no longer an admin of a reachable environment');
 
-  await deps.limiter.clear(keys);
+  // The attempts are forgotten beside the audit's write, not before it: a clear that fails only
+  // leaves them counted (stricter, never looser), so it is logged and the sign-in stands.
+  const cleared = deps.limiter.clear(keys).catch((cause: unknown) => {
+    deps.log.warn({ code: 'SIGN_IN_ATTEMPTS_NOT_CLEARED', admin: identity.dn, cause: String(cause) }, 'the attempts of a successful sign-in stay counted');
+  });
   await deps.audit.record({
     environment: null,
     admin: { dn: identity.dn, upn: identity.upn, teamsId: request.aadObjectId },
@@ -117,6 +121,7 @@ export async function signIn(request: SignInRequest, deps: SignInDeps): Promise<
     outcome: 'success',
     errorCode: null,
   });
+  await cleared;
   deps.log.info({ code: 'SIGNED_IN', admin: identity.dn, environments: tenants.map((t) => t.key) }, 'admin signed in');
   return { identity, tenants };
 }

@@ -143,6 +143,23 @@ describe('limits that hold', () => {
     }
   });
 
+  it('forgets the failed attempts of a user who then signs in', async () => {
+    const bot = await startBotHarness({ SIGN_IN_FAILURE_MIN_MS: '0' });
+    try {
+      const admin = hostingUser(bot);
+      // Twice: four wrong guesses and the right password. Counted on, the second round's guesses
+      // would spend the limit of 5 and the last sign-in would be refused.
+      for (let round = 0; round < 2; round++) {
+        for (let i = 0; i < 4; i++) expect(await signIn(admin, HOSTING.admin2.upn, WRONG)).toContain(SIGN_IN_FAILED);
+        expect(await signIn(admin, HOSTING.admin2.upn, SEED_PASSWORD)).toContain('Hosting');
+      }
+      expect(await hasSession(admin)).toBe(true);
+    } finally {
+      await bot.close();
+      await bindResult(HOSTING.admin2.dn, SEED_PASSWORD);
+    }
+  });
+
   it("cannot be spent from another customer's Teams tenant", async () => {
     const bot = await startBotHarness({ SIGN_IN_FAILURE_MIN_MS: '0' });
     try {

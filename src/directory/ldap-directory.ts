@@ -47,7 +47,8 @@ const MATCHING_RULE_IN_CHAIN = '1.2.840.113556.1.4.1941';
  */
 const READ_PAGE_SIZE = 100;
 /** accountExpires values that mean "never". */
-const NEVER_EXPIRES = new Set(['0', '9223372036854775807']);
+const FILETIME_NEVER = '9223372036854775807';
+const NEVER_EXPIRES = new Set(['0', FILETIME_NEVER]);
 /** Milliseconds from 1601-01-01 (FILETIME's epoch) to 1970-01-01. */
 const FILETIME_EPOCH_OFFSET_MS = 11_644_473_600_000n;
 
@@ -218,19 +219,34 @@ function toPerson(entry: Entry): Person {
     facts: {
       userAccountControl: uac,
       computedAccountControl: computed,
-      lockoutTime: first(entry, 'lockoutTime') ?? null,
-      pwdLastSet: first(entry, 'pwdLastSet') ?? null,
-      accountExpires: first(entry, 'accountExpires') ?? null,
+      lockoutTime: filetimeFact(first(entry, 'lockoutTime')),
+      pwdLastSet: filetimeFact(first(entry, 'pwdLastSet')),
+      accountExpires: filetimeFact(accountExpires),
       adminCount: first(entry, 'adminCount') === '1',
       primaryGroupId: first(entry, 'primaryGroupID') === undefined ? null : flags(entry, 'primaryGroupID'),
     },
   };
 }
 
+/**
+ * A FILETIME as the facts keep it. Most accounts share one of two values (0: never; the largest
+ * 64-bit number: never expires): the list in memory keeps one string of each for everyone.
+ */
+function filetimeFact(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  return value === '0' ? '0' : value === FILETIME_NEVER ? FILETIME_NEVER : value;
+}
+
 function toListed(entry: Entry): ListedPerson {
   const person = toPerson(entry);
-  const names = ['displayName', 'givenName', 'sn', 'cn'].map((attribute) => first(entry, attribute)).filter((n): n is string => n !== undefined);
-  return { person, hasDisplayName: first(entry, 'displayName') !== undefined, names };
+  const own = first(entry, 'displayName');
+  // The names a typed name may start, each kept once (cn is mostly the display name), in an array
+  // of exactly their number: 10,000 of them stay in memory.
+  const names: string[] = [];
+  for (const name of [own === undefined ? undefined : person.displayName, first(entry, 'givenName'), first(entry, 'sn'), first(entry, 'cn')]) {
+    if (name !== undefined && !names.includes(name)) names.push(name);
+  }
+  return { person, hasDisplayName: own !== undefined, names: names.slice() };
 }
 
 /** accountExpires (FILETIME, 100 ns since 1601) lies in the past. */

@@ -35,15 +35,39 @@ function compareKeys(a: PageCursor, b: PageCursor): number {
 
 const keyOf = (p: ListedPerson): PageCursor => p.person;
 const byKey = (a: ListedPerson, b: ListedPerson) => compareKeys(keyOf(a), keyOf(b));
-const lower = (s: string | null) => (s ?? '').toLowerCase();
+const ASCII = /^[\x00-\x7f]*$/;
+
+/** Lower case without accents: "Özlem" and "İbrahim" are found as "ozlem" and "ibrahim". */
+export function folded(text: string): string {
+  return text.normalize('NFD').replace(/\p{M}+/gu, '').toLowerCase();
+}
+
+/**
+ * Whether `value` contains `text` (`anchored`: starts with it), in any case and without regard to
+ * accents. ASCII values are tested with a case-insensitive pattern, so that a search of 10,000
+ * people makes no string per person; only values beyond ASCII are folded.
+ */
+function textTest(text: string, anchored = false): (value: string | null) => boolean {
+  const wanted = folded(text);
+  const re = new RegExp(`${anchored ? '^' : ''}${wanted.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'i');
+  return (value) => {
+    if (value === null) return false;
+    if (ASCII.test(value)) return re.test(value);
+    const low = folded(value);
+    return anchored ? low.startsWith(wanted) : low.includes(wanted);
+  };
+}
 
 /** `find`: part of the display name, account name, UPN or mail, in any case. */
 function matcher(search: string | undefined): ((p: ListedPerson) => boolean) | undefined {
-  const text = search?.trim().toLowerCase();
+  const text = search?.trim();
   if (!text) return undefined;
-  return ({ person }) =>
-    lower(person.displayName).includes(text) || lower(person.sam).includes(text) || lower(person.upn).includes(text) || lower(person.mail).includes(text);
+  const has = textTest(text);
+  return ({ person }) => has(person.displayName) || has(person.sam) || has(person.upn) || has(person.mail);
 }
+
+/** The same text in any case (the lengths first: most differ). */
+const sameText = (value: string | null, lowered: string): boolean => value !== null && value.length === lowered.length && value.toLowerCase() === lowered;
 
 /** Above this many changes at once, sorting anew beats moving entries one by one. */
 const REBUILD_ABOVE = 64;
@@ -163,13 +187,15 @@ export class PeopleList {
   resolve(reference: string, samPrefix: string | undefined): Person[] {
     const ref = reference.trim().toLowerCase();
     if (ref === '') return [];
-    const steps: ((p: ListedPerson) => boolean)[] = [({ person }) => person.sam.toLowerCase() === ref];
+    const steps: ((p: ListedPerson) => boolean)[] = [({ person }) => sameText(person.sam, ref)];
     const prefix = samPrefix?.toLowerCase();
-    if (prefix && !ref.startsWith(prefix)) steps.push(({ person }) => person.sam.toLowerCase() === prefix + ref);
-    if (ref.includes('@')) steps.push(({ person }) => lower(person.upn) === ref || lower(person.mail) === ref);
-    steps.push(({ names }) => names.some((n) => n.toLowerCase().startsWith(ref)));
+    if (prefix && !ref.startsWith(prefix)) steps.push(({ person }) => sameText(person.sam, prefix + ref));
+    if (ref.includes('@')) steps.push(({ person }) => sameText(person.upn, ref) || sameText(person.mail, ref));
+    const startsWith = textTest(ref, true);
+    steps.push(({ names }) => names.some(startsWith));
     for (const step of steps) {
-      const found = [...this.byGuid.values()].filter(step);
+      const found: ListedPerson[] = [];
+      for (const p of this.byGuid.values()) if (step(p)) found.push(p);
       if (found.length > 0) return found.sort(byKey).slice(0, MAX_MATCHES + 1).map((p) => p.person);
     }
     return [];

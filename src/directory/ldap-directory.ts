@@ -197,13 +197,16 @@ function toPerson(entry: Entry): Person {
   const guid = firstBuffer(entry, 'objectGUID');
   const sam = first(entry, 'sAMAccountName');
   if (!guid || !sam) throw new AppError('DIRECTORY_ERROR', { detail: 'entry without objectGUID or sAMAccountName' });
+  const upn = first(entry, 'userPrincipalName') ?? null;
+  const mail = first(entry, 'mail') ?? null;
   return {
     dn: entry.dn,
     guid: guidToString(guid),
     sam,
-    upn: first(entry, 'userPrincipalName') ?? null,
+    upn,
     displayName: first(entry, 'displayName') ?? sam,
-    mail: first(entry, 'mail') ?? null,
+    // Often the same address: one string for both (10,000 people stay in memory).
+    mail: mail !== null && mail === upn ? upn : mail,
     status: {
       disabled: (uac & UAC_ACCOUNTDISABLE) !== 0,
       lockedOut,

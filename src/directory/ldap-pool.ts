@@ -10,6 +10,10 @@
  * - on borrow it must still be connected and bound (a connection the server closed, or that
  *   ldapts re-opened unbound, is dropped), and one idle for a while is asked a question first
  *   (a socket the network dropped without a word would otherwise hold the action until the timeout).
+ *
+ * Borrowers that find every connection lent wait in line, first come first served: a connection
+ * given back goes straight to the first in line (or, when it is dropped, the room to open a new
+ * one does), so a newcomer can never take it from under someone who waited.
  */
 import type { Client } from 'ldapts';
 
@@ -38,10 +42,19 @@ interface Idle {
   readonly since: number;
 }
 
+/** What the first in line is handed: a connection just given back, or room to open one. */
+type Turn = { readonly client: Client } | { readonly open: true };
+
+interface Waiter {
+  readonly take: (turn: Turn) => void;
+  readonly fail: (error: Error) => void;
+}
+
 export class ConnectionPool {
   private readonly idle: Idle[] = [];
+  /** Connections lent out, and the room held by those opening one. */
   private lent = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly waiting: Waiter[] = [];
   private closed = false;
 
   constructor(private readonly options: PoolOptions) {}
@@ -58,9 +71,20 @@ export class ConnectionPool {
   /** A connection for one action; hand it back with `giveBack`, whatever happened. */
   async borrow(): Promise<Client> {
     if (this.closed) throw new PoolTimeoutError('the directory connections are closed');
-    while (this.lent + this.idle.length >= this.options.size && this.idle.length === 0) await this.waitForTurn();
-    this.lent += 1;
+    let handed: Client | undefined;
+    if (this.idle.length === 0 && this.lent >= this.options.size) {
+      // The turn comes with its place in `lent`, kept for us by whoever handed it on.
+      const turn = await this.waitForTurn();
+      if ('client' in turn) handed = turn.client;
+    } else {
+      this.lent += 1;
+    }
     try {
+      if (handed) {
+        // Given back a moment ago, healthy: no question needed.
+        if (handed.isConnected && handed.isBound) return handed;
+        discard(handed);
+      }
       // Most recently used first: it is the one most likely alive, and the others age out.
       for (let held = this.idle.pop(); held; held = this.idle.pop()) {
         if (await this.usable(held)) return held.client;
@@ -68,24 +92,33 @@ export class ConnectionPool {
       }
       return await this.options.open();
     } catch (error) {
-      this.lent -= 1;
-      this.wakeOne();
+      this.handOn(undefined);
       throw error;
     }
   }
 
   /** `healthy`: every operation on it was answered, so it may serve the next action. */
   giveBack(client: Client, healthy: boolean): void {
-    this.lent -= 1;
-    if (healthy && !this.closed && client.isConnected && client.isBound) this.idle.push({ client, since: this.now() });
-    else discard(client);
-    this.wakeOne();
+    const keep = healthy && !this.closed && client.isConnected && client.isBound;
+    if (!keep) discard(client);
+    this.handOn(keep ? client : undefined);
   }
 
   close(): void {
     this.closed = true;
     for (const held of this.idle.splice(0)) discard(held.client);
-    for (const wake of this.waiting.splice(0)) wake();
+    for (const waiter of this.waiting.splice(0)) waiter.fail(new PoolTimeoutError('the directory connections are closed'));
+  }
+
+  /** A place in `lent` is free: to the first in line (with the connection, if any), else to the idle ones. */
+  private handOn(client: Client | undefined): void {
+    const next = this.waiting.shift();
+    if (next) {
+      next.take(client ? { client } : { open: true });
+      return;
+    }
+    this.lent -= 1;
+    if (client) this.idle.push({ client, since: this.now() });
   }
 
   private async usable(held: Idle): Promise<boolean> {
@@ -101,24 +134,25 @@ export class ConnectionPool {
     }
   }
 
-  private waitForTurn(): Promise<void> {
+  private waitForTurn(): Promise<Turn> {
     return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        take: (turn) => {
+          clearTimeout(timer);
+          resolve(turn);
+        },
+        fail: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
       const timer = setTimeout(() => {
-        const at = this.waiting.indexOf(wake);
+        const at = this.waiting.indexOf(waiter);
         if (at >= 0) this.waiting.splice(at, 1);
         reject(new PoolTimeoutError(`no directory connection free within ${this.options.waitMs} ms`));
       }, this.options.waitMs);
-      const wake = () => {
-        clearTimeout(timer);
-        if (this.closed) reject(new PoolTimeoutError('the directory connections are closed'));
-        else resolve();
-      };
-      this.waiting.push(wake);
+      this.waiting.push(waiter);
     });
-  }
-
-  private wakeOne(): void {
-    this.waiting.shift()?.();
   }
 }
 

@@ -80,9 +80,11 @@ export interface AuditLog {
    * Newest first, from the current and previous month files; `limit` defaults to 20. Entries are
    * read from the end of the files and reading stops at `limit`, so entries are taken to be
    * recorded in time order (as they are when their time comes from the clock); among those read,
-   * the order is by time, the later recorded first for equal times.
+   * the order is by time, the later recorded first for equal times. `targetGuids`: of the `limit`
+   * newest entries (after the other filters), only those about one of these accounts (objectGUID):
+   * the list's "reset by you at 10:42" marks, which need only its page's rows checked.
    */
-  recent(filter: { environment?: string; targetSam?: string; limit?: number }): Promise<AuditEntry[]>;
+  recent(filter: RecentFilter): Promise<AuditEntry[]>;
   /** Removes entries older than `retentionDays` (and month files left empty); returns how many. */
   purge(now?: Date): Promise<number>;
   /**
@@ -110,6 +112,13 @@ export interface AuditLog {
    * `recent`. Throws INTERNAL (or STATE_UNAVAILABLE) if the log cannot be read.
    */
   between(range: AuditRange): AsyncIterable<AuditEntry>;
+}
+
+export interface RecentFilter {
+  readonly environment?: string;
+  readonly targetSam?: string;
+  readonly targetGuids?: readonly string[];
+  readonly limit?: number;
 }
 
 export interface AuditRange {
@@ -244,9 +253,11 @@ export function createFileAuditLog(options: FileAuditLogOptions): AuditLog {
       return entry;
     },
 
-    async recent({ environment, targetSam, limit = 20 }) {
+    async recent({ environment, targetSam, targetGuids, limit = 20 }) {
       await ready();
       const wanted = Math.max(0, limit);
+      const guids = targetGuids === undefined ? undefined : new Set(targetGuids);
+      let counted = 0;
       const now = clock();
       const previous = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
       const sam = targetSam?.toLowerCase(); // sAMAccountName is case-insensitive
@@ -256,7 +267,7 @@ export function createFileAuditLog(options: FileAuditLogOptions): AuditLog {
       const found: AuditEntry[] = [];
       try {
         for (const month of [monthOf(now), monthOf(previous)]) {
-          if (found.length >= wanted) break;
+          if ((guids === undefined ? found.length : counted) >= wanted) break;
           const file = fileOf(month);
           let skipped = 0;
           reading: for await (const batch of linesBackward(file)) {
@@ -270,13 +281,22 @@ export function createFileAuditLog(options: FileAuditLogOptions): AuditLog {
               // Filter on the raw object first: only the entries returned pay for the schema check.
               if (environment !== undefined && raw['environment'] !== environment) continue;
               if (sam !== undefined && samOf(raw)?.toLowerCase() !== sam) continue;
+              // Counted among the newest `limit` whatever it is about; checked only when it is about one of `guids`.
+              if (guids !== undefined) {
+                counted++;
+                const guid = guidOf(raw);
+                if (guid === undefined || !guids.has(guid)) {
+                  if (counted >= wanted) break reading;
+                  continue;
+                }
+              }
               const checked = auditEntrySchema.safeParse(raw);
               if (!checked.success) {
                 skipped++;
                 continue;
               }
               found.push(checked.data);
-              if (found.length >= wanted) break reading;
+              if ((guids === undefined ? found.length : counted) >= wanted) break reading;
             }
           }
           if (skipped > 0) report({ kind: 'skipped-lines', file: path.basename(file), count: skipped });
@@ -510,6 +530,13 @@ function parseLine(line: string): Record<string, unknown> | undefined {
     return undefined;
   }
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+function guidOf(raw: Record<string, unknown>): string | undefined {
+  const target = raw['target'];
+  if (typeof target !== 'object' || target === null) return undefined;
+  const guid = (target as Record<string, unknown>)['guid'];
+  return typeof guid === 'string' ? guid : undefined;
 }
 
 function samOf(raw: Record<string, unknown>): string | undefined {

@@ -136,7 +136,7 @@ export async function recentActionsBy(audit: AuditLog, acting: ActingAdmin, guid
   const wanted = new Set(guids);
   const found = new Map<string, RecentAction>();
   if (wanted.size === 0) return found;
-  const entries = await audit.recent({ environment: acting.tenant.key, limit: 200 });
+  const entries = await audit.recent({ environment: acting.tenant.key, targetGuids: [...wanted], limit: 200 });
   for (const entry of entries) {
     const guid = entry.target?.guid;
     const at = new Date(entry.time);

@@ -387,6 +387,22 @@ describe.each(subjects)('state contract: $name', (subject) => {
         expect(ids(await b.audit.recent({ environment: 'hosting', targetSam: 'sbf_jmus' }))).toEqual(['other-env']);
       });
 
+      it('of the newest entries, keeps those about the accounts asked for (objectGUID)', async () => {
+        const G1 = '11111111-1111-4111-8111-111111111111';
+        const G2 = '22222222-2222-4222-8222-222222222222';
+        const about = (guid: string, correlationId: string) => b.audit.record(entry({ correlationId, target: { dn: null, sam: null, guid } }));
+        await about(G1, 'g1-old');
+        await about(G2, 'g2');
+        await about(G1, 'g1-new');
+        await b.audit.record(entry({ correlationId: 'no-guid' }));
+        expect(ids(await a.audit.recent({ environment: 'acme', targetGuids: [G1] }))).toEqual(['g1-new', 'g1-old']);
+        expect(ids(await a.audit.recent({ environment: 'acme', targetGuids: [G1, G2] }))).toEqual(['g1-new', 'g2', 'g1-old']);
+        expect(ids(await a.audit.recent({ environment: 'hosting', targetGuids: [G1] }))).toEqual([]);
+        // The limit counts every entry of the environment, not only those kept: the newest 3 hold g1-new and g2.
+        expect(ids(await a.audit.recent({ environment: 'acme', targetGuids: [G1, G2], limit: 3 }))).toEqual(['g1-new', 'g2']);
+        expect(await a.audit.recent({ environment: 'acme', targetGuids: [] })).toEqual([]);
+      });
+
       it('filters by environment only, and honours the limit (20 by default)', async () => {
         expect(ids(await a.audit.recent({ environment: 'hosting' }))).toEqual(['other-env']);
         expect(ids(await a.audit.recent({ environment: 'acme', limit: 2 }))).toEqual(['sign-in', 'refused-lookup']);

@@ -185,6 +185,10 @@ describe('audit queries', () => {
     const byEmployee = recentQuery({ environment: 'env-7', targetSam: 'SBF_USER7', limit: 15 }, null);
     plans['employee'] = await plan(byEmployee.text, byEmployee.values);
     expect(plans['employee']).toMatch(/Index Scan (using|on) audit_entries_target_sam_time/); // a few rows: a bitmap scan and a sort of those
+    // The list's marks: of the environment's newest, those about the page's accounts (on the same index).
+    const marks = recentQuery({ environment: 'acme', targetGuids: ['11111111-1111-4111-8111-111111111111'], limit: 200 }, null);
+    plans['marks'] = await plan(marks.text, marks.values);
+    expect(plans['marks']).toMatch(/Index Scan using audit_entries_environment_time/);
     const newest = recentQuery({ limit: 15 }, null);
     plans['newest'] = await plan(newest.text, newest.values);
     expect(plans['newest']).toMatch(/Index Scan using audit_entries_time/);

@@ -11,7 +11,7 @@
  * thousand entries, oldest first, on the index on time (or on environment and time).
  */
 import { randomUUID } from 'node:crypto';
-import { auditEntrySchema, withoutValues, type AuditEntry, type AuditLog, type AuditRange } from '../../audit/audit-log.js';
+import { auditEntrySchema, withoutValues, type AuditEntry, type AuditLog, type AuditRange, type RecentFilter } from '../../audit/audit-log.js';
 import { AppError } from '../../errors/catalog.js';
 import type { Logger } from '../../log/logger.js';
 import { nowParam, type Clock, type Db } from './db.js';
@@ -57,10 +57,10 @@ export function createPostgresAuditLog(db: Db, options: { retentionDays: number;
       return entry;
     },
 
-    async recent({ environment, targetSam, limit = 20 }) {
+    async recent({ environment, targetSam, targetGuids, limit = 20 }) {
       const wanted = Math.max(0, Math.floor(limit));
       if (wanted === 0) return [];
-      const { text, values } = recentQuery({ environment, targetSam, limit: wanted }, nowParam(clock));
+      const { text, values } = recentQuery({ environment, targetSam, targetGuids, limit: wanted }, nowParam(clock));
       const { rows } = await db.query<{ entry: unknown }>(text, values);
       return checked(rows);
     },
@@ -121,7 +121,7 @@ export const OPEN_INTENTS_SQL = `
  * The query of `recent` (exported for the test that checks its plan): the current and the
  * previous UTC month of "now", only the filters given, newest first.
  */
-export function recentQuery(filter: { environment?: string; targetSam?: string; limit: number }, now: Date | null): { text: string; values: unknown[] } {
+export function recentQuery(filter: RecentFilter & { limit: number }, now: Date | null): { text: string; values: unknown[] } {
   const values: unknown[] = [now, filter.limit];
   const where = [`time >= (date_trunc('month', coalesce($1::timestamptz, now()) AT TIME ZONE 'UTC') - interval '1 month') AT TIME ZONE 'UTC'`];
   if (filter.environment !== undefined) {
@@ -132,7 +132,11 @@ export function recentQuery(filter: { environment?: string; targetSam?: string; 
     values.push(filter.targetSam);
     where.push(`lower(target_sam) = lower($${values.length}::text)`);
   }
-  return { text: `SELECT entry FROM audit_entries WHERE ${where.join(' AND ')} ORDER BY time DESC, seq DESC LIMIT $2`, values };
+  const newest = `SELECT entry, time, seq FROM audit_entries WHERE ${where.join(' AND ')} ORDER BY time DESC, seq DESC LIMIT $2`;
+  if (filter.targetGuids === undefined) return { text: newest.replace('SELECT entry, time, seq', 'SELECT entry'), values };
+  // Of the newest `limit`, those about one of these accounts.
+  values.push([...filter.targetGuids]);
+  return { text: `SELECT entry FROM (${newest}) AS newest WHERE entry->'target'->>'guid' = ANY ($${values.length}::text[]) ORDER BY time DESC, seq DESC`, values };
 }
 
 /**

@@ -68,9 +68,11 @@ describe('the directory connection pool', () => {
     expect(order).toEqual(['w1', 'w2', 'w3', 'w4']);
     expect(p.openCount).toBe(2);
     expect(opened).toHaveLength(2);
+    // The newcomers are served after them, in the order they came.
     for (const client of await Promise.all(waiters.slice(2))) p.giveBack(client, true);
-    await Promise.all(newcomers.slice(0, 2));
-    expect(order.slice(4)).toEqual(['new0', 'new1']);
+    for (const client of await Promise.all(newcomers.slice(0, 2))) p.giveBack(client, true);
+    await Promise.all(newcomers);
+    expect(order.slice(4)).toEqual(['new0', 'new1', 'new2', 'new3']);
   });
 
   it('a connection dropped on its return leaves the first in line room to open a new one', async () => {

@@ -33,37 +33,44 @@ function compareKeys(a: PageCursor, b: PageCursor): number {
   return collator.compare(a.displayName, b.displayName) || (a.guid < b.guid ? -1 : a.guid > b.guid ? 1 : 0);
 }
 
-const keyOf = (p: ListedPerson): PageCursor => p.person;
-const byKey = (a: ListedPerson, b: ListedPerson) => compareKeys(keyOf(a), keyOf(b));
-const ASCII = /^[\x00-\x7f]*$/;
+/**
+ * A person as the list keeps them: `text` is what `find` and a typed name are compared with, folded
+ * (lower case, accents dropped) once when the person is taken in: their names (display, given,
+ * surname, CN), then, after NAMES_END, account name, UPN and mail, each on a line of its own.
+ */
+interface Entry {
+  readonly person: Person;
+  readonly hasDisplayName: boolean;
+  readonly text: string;
+  /** Where the names end in `text`. */
+  readonly namesEnd: number;
+}
+
+const NAMES_END = '\u0001';
 
 /** Lower case without accents: "Özlem" and "İbrahim" are found as "ozlem" and "ibrahim". */
 export function folded(text: string): string {
   return text.normalize('NFD').replace(/\p{M}+/gu, '').toLowerCase();
 }
 
-/**
- * Whether `value` contains `text` (`anchored`: starts with it), in any case and without regard to
- * accents. ASCII values are tested with a case-insensitive pattern, so that a search of 10,000
- * people makes no string per person; only values beyond ASCII are folded.
- */
-function textTest(text: string, anchored = false): (value: string | null) => boolean {
-  const wanted = folded(text);
-  const re = new RegExp(`${anchored ? '^' : ''}${wanted.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'i');
-  return (value) => {
-    if (value === null) return false;
-    if (ASCII.test(value)) return re.test(value);
-    const low = folded(value);
-    return anchored ? low.startsWith(wanted) : low.includes(wanted);
-  };
+function entryOf({ person, hasDisplayName, names }: ListedPerson): Entry {
+  const others = [person.sam, person.upn, person.mail === person.upn ? null : person.mail].filter((v): v is string => v !== null);
+  // Folded as one: one flat string per person (10,000 of them stay in memory).
+  const text = folded(`${names.join('\n')}${NAMES_END}${others.join('\n')}`);
+  return { person, hasDisplayName, text, namesEnd: text.indexOf(NAMES_END) };
 }
 
-/** `find`: part of the display name, account name, UPN or mail, in any case. */
-function matcher(search: string | undefined): ((p: ListedPerson) => boolean) | undefined {
-  const text = search?.trim();
-  if (!text) return undefined;
-  const has = textTest(text);
-  return ({ person }) => has(person.displayName) || has(person.sam) || has(person.upn) || has(person.mail);
+const keyOf = (p: Entry): PageCursor => p.person;
+const byKey = (a: Entry, b: Entry) => compareKeys(keyOf(a), keyOf(b));
+
+/**
+ * `find`: part of a name, the account name, UPN or mail, in any case and without regard to accents.
+ * One search in one string per person: 10,000 people take a millisecond or two.
+ */
+function matcher(search: string | undefined): ((p: Entry) => boolean) | undefined {
+  const wanted = folded(search?.trim() ?? '');
+  if (!wanted) return undefined;
+  return ({ text }) => text.includes(wanted);
 }
 
 /** The same text in any case (the lengths first: most differ). */
@@ -74,12 +81,12 @@ const REBUILD_ABOVE = 64;
 
 export class PeopleList {
   /** Everyone in the environment, by GUID (the picker finds people without a display name too). */
-  private readonly byGuid = new Map<string, ListedPerson>();
+  private readonly byGuid = new Map<string, Entry>();
   /** Those with a display name, in the list's order. */
-  private sorted: ListedPerson[] = [];
+  private sorted: Entry[] = [];
 
   constructor(people: readonly ListedPerson[]) {
-    for (const p of people) this.byGuid.set(p.person.guid, p);
+    for (const p of people) this.byGuid.set(p.person.guid, entryOf(p));
     this.rebuild();
   }
 
@@ -97,7 +104,7 @@ export class PeopleList {
     let hi = this.sorted.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (compareKeys(keyOf(this.sorted[mid] as ListedPerson), cursor) <= 0) lo = mid + 1;
+      if (compareKeys(keyOf(this.sorted[mid] as Entry), cursor) <= 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -109,7 +116,7 @@ export class PeopleList {
     let hi = this.sorted.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (compareKeys(keyOf(this.sorted[mid] as ListedPerson), cursor) < 0) lo = mid + 1;
+      if (compareKeys(keyOf(this.sorted[mid] as Entry), cursor) < 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -120,10 +127,10 @@ export class PeopleList {
    * someone changed outside it (moved away) leaves the list. All at once: a reader never sees half.
    */
   apply(changed: readonly ListedPerson[], inside: (dn: string) => boolean): void {
-    const updates: { old: ListedPerson | undefined; now: ListedPerson | undefined }[] = [];
+    const updates: { old: Entry | undefined; now: Entry | undefined }[] = [];
     for (const p of changed) {
       const old = this.byGuid.get(p.person.guid);
-      const now = inside(p.person.dn) ? p : undefined;
+      const now = inside(p.person.dn) ? entryOf(p) : undefined;
       if (old || now) updates.push({ old, now });
     }
     if (updates.length > REBUILD_ABOVE) {
@@ -157,14 +164,14 @@ export class PeopleList {
     const rows: Person[] = [];
     if (request.before) {
       for (let i = this.firstFrom(request.before) - 1; i >= 0 && rows.length < wanted; i--) {
-        const p = this.sorted[i] as ListedPerson;
+        const p = this.sorted[i] as Entry;
         if (!match || match(p)) rows.push(p.person);
       }
       const shown = rows.slice(0, request.pageSize).reverse();
       return { people: shown, hasMore: rows.length > request.pageSize };
     }
     for (let i = request.after ? this.firstAfter(request.after) : 0; i < this.sorted.length && rows.length < wanted; i++) {
-      const p = this.sorted[i] as ListedPerson;
+      const p = this.sorted[i] as Entry;
       if (!match || match(p)) rows.push(p.person);
     }
     return { people: rows.slice(0, request.pageSize), hasMore: rows.length > request.pageSize };
@@ -187,14 +194,20 @@ export class PeopleList {
   resolve(reference: string, samPrefix: string | undefined): Person[] {
     const ref = reference.trim().toLowerCase();
     if (ref === '') return [];
-    const steps: ((p: ListedPerson) => boolean)[] = [({ person }) => sameText(person.sam, ref)];
+    const steps: ((p: Entry) => boolean)[] = [({ person }) => sameText(person.sam, ref)];
     const prefix = samPrefix?.toLowerCase();
     if (prefix && !ref.startsWith(prefix)) steps.push(({ person }) => sameText(person.sam, prefix + ref));
     if (ref.includes('@')) steps.push(({ person }) => sameText(person.upn, ref) || sameText(person.mail, ref));
-    const startsWith = textTest(ref, true);
-    steps.push(({ names }) => names.some(startsWith));
+    // The start of a name: at the start of the text, or of one of its lines before NAMES_END.
+    const start = folded(ref);
+    const lineStart = `\n${start}`;
+    steps.push(({ text, namesEnd }) => {
+      if (text.startsWith(start)) return true;
+      const at = text.indexOf(lineStart);
+      return at >= 0 && at < namesEnd;
+    });
     for (const step of steps) {
-      const found: ListedPerson[] = [];
+      const found: Entry[] = [];
       for (const p of this.byGuid.values()) if (step(p)) found.push(p);
       if (found.length > 0) return found.sort(byKey).slice(0, MAX_MATCHES + 1).map((p) => p.person);
     }

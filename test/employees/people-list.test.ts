@@ -73,5 +73,23 @@ describe('what an admin types to name someone', () => {
     expect(resolved('a.b')).toEqual(['abvries']);
     expect(resolved('mus')).toEqual(['jmus', 'jmus2']); // the surname's start
     expect(resolved('us')).toEqual([]); // not the start of any name
+    expect(resolved('ha_adm')).toEqual([]); // the start of an account name is no name
+    expect(resolved('corp.test')).toEqual([]);
+  });
+});
+
+describe('a change read from the directory', () => {
+  it('is found by its new name and no longer by its old one', () => {
+    const changing = new PeopleList([listed('Kees Smit', 'ksmit'), listed('Piet Dijk', 'pdijk')]);
+    const kees = changing.resolve('ksmit', undefined)[0]!;
+    changing.apply([{ person: { ...kees, displayName: 'Kees Smid-Öster' }, hasDisplayName: true, names: ['Kees Smid-Öster', 'Kees', 'Smid-Öster'] }], () => true);
+    expect(changing.page({ pageSize: 20, search: 'oster' }).people.map((p) => p.sam)).toEqual(['ksmit']);
+    expect(changing.page({ pageSize: 20, search: 'smit' }).people.map((p) => p.sam)).toEqual(['ksmit']); // its account name still
+    expect(changing.page({ pageSize: 20, search: 'kees smit' }).people).toEqual([]);
+    expect(changing.resolve('smid', undefined).map((p) => p.sam)).toEqual(['ksmit']);
+    // Moved out of the environment: gone from both.
+    changing.apply([{ person: { ...kees, dn: 'CN=Kees,OU=Elsewhere,DC=corp,DC=test' }, hasDisplayName: true, names: ['Kees Smid-Öster'] }], () => false);
+    expect(changing.page({ pageSize: 20, search: 'kees' }).people).toEqual([]);
+    expect(changing.resolve('kees', undefined)).toEqual([]);
   });
 });

@@ -280,11 +280,11 @@ export function createFileAuditLog(options: FileAuditLogOptions): AuditLog {
               }
               // Filter on the raw object first: only the entries returned pay for the schema check.
               if (environment !== undefined && raw['environment'] !== environment) continue;
-              if (sam !== undefined && samOf(raw)?.toLowerCase() !== sam) continue;
+              if (sam !== undefined && targetText(raw, 'sam')?.toLowerCase() !== sam) continue;
               // Counted among the newest `limit` whatever it is about; checked only when it is about one of `guids`.
               if (guids !== undefined) {
                 counted++;
-                const guid = guidOf(raw);
+                const guid = targetText(raw, 'guid');
                 if (guid === undefined || !guids.has(guid)) {
                   if (counted >= wanted) break reading;
                   continue;
@@ -532,18 +532,12 @@ function parseLine(line: string): Record<string, unknown> | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
-function guidOf(raw: Record<string, unknown>): string | undefined {
+/** The target's `sam` or `guid` in a line not yet schema-checked. */
+function targetText(raw: Record<string, unknown>, field: 'sam' | 'guid'): string | undefined {
   const target = raw['target'];
   if (typeof target !== 'object' || target === null) return undefined;
-  const guid = (target as Record<string, unknown>)['guid'];
-  return typeof guid === 'string' ? guid : undefined;
-}
-
-function samOf(raw: Record<string, unknown>): string | undefined {
-  const target = raw['target'];
-  if (typeof target !== 'object' || target === null) return undefined;
-  const sam = (target as Record<string, unknown>)['sam'];
-  return typeof sam === 'string' ? sam : undefined;
+  const value = (target as Record<string, unknown>)[field];
+  return typeof value === 'string' ? value : undefined;
 }
 
 async function listDir(dir: string): Promise<string[]> {

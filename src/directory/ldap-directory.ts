@@ -243,13 +243,12 @@ function filetimeFact(value: string | undefined): string | null {
 function toListed(entry: Entry): ListedPerson {
   const person = toPerson(entry);
   const own = first(entry, 'displayName');
-  // The names a typed name may start, each kept once (cn is mostly the display name), in an array
-  // of exactly their number: 10,000 of them stay in memory.
+  // The names a typed name may start, each once (cn is mostly the display name).
   const names: string[] = [];
   for (const name of [own === undefined ? undefined : person.displayName, first(entry, 'givenName'), first(entry, 'sn'), first(entry, 'cn')]) {
     if (name !== undefined && !names.includes(name)) names.push(name);
   }
-  return { person, hasDisplayName: own !== undefined, names: names.slice() };
+  return { person, hasDisplayName: own !== undefined, names };
 }
 
 /** accountExpires (FILETIME, 100 ns since 1601) lies in the past. */

@@ -49,7 +49,7 @@ interface Entry {
 const NAMES_END = '\u0001';
 
 /** Lower case without accents: "Özlem" and "İbrahim" are found as "ozlem" and "ibrahim". */
-export function folded(text: string): string {
+function folded(text: string): string {
   return text.normalize('NFD').replace(/\p{M}+/gu, '').toLowerCase();
 }
 

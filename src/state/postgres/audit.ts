@@ -132,11 +132,11 @@ export function recentQuery(filter: RecentFilter & { limit: number }, now: Date 
     values.push(filter.targetSam);
     where.push(`lower(target_sam) = lower($${values.length}::text)`);
   }
-  const newest = `SELECT entry, time, seq FROM audit_entries WHERE ${where.join(' AND ')} ORDER BY time DESC, seq DESC LIMIT $2`;
-  if (filter.targetGuids === undefined) return { text: newest.replace('SELECT entry, time, seq', 'SELECT entry'), values };
+  const newest = `FROM audit_entries WHERE ${where.join(' AND ')} ORDER BY time DESC, seq DESC LIMIT $2`;
+  if (filter.targetGuids === undefined) return { text: `SELECT entry ${newest}`, values };
   // Of the newest `limit`, those about one of these accounts.
   values.push([...filter.targetGuids]);
-  return { text: `SELECT entry FROM (${newest}) AS newest WHERE entry->'target'->>'guid' = ANY ($${values.length}::text[]) ORDER BY time DESC, seq DESC`, values };
+  return { text: `SELECT entry FROM (SELECT entry, time, seq ${newest}) AS newest WHERE entry->'target'->>'guid' = ANY ($${values.length}::text[]) ORDER BY time DESC, seq DESC`, values };
 }
 
 /**
